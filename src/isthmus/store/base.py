@@ -1,0 +1,197 @@
+"""The store interface. The engine talks only to this; backends live beside it.
+
+Writes go through a ``UnitOfWork``: everything done in one ``with store.unit_of_work()``
+block commits together or not at all. The engine relies on that to advance a cursor in
+the same transaction as the links, bases and audit events of the writes it describes.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from isthmus.connectors.base import Cursor
+from isthmus.model.flat import Flat
+from isthmus.store.types import (
+    AuditEvent,
+    Base,
+    DeadLetter,
+    DeadLetterStatus,
+    PendingWrite,
+    ReviewItem,
+    ReviewStatus,
+    Run,
+    RunStatus,
+    Xref,
+)
+
+
+class UnitOfWork(abc.ABC):
+    """Writes that commit together. Leaving the block without an exception commits."""
+
+    @abc.abstractmethod
+    def add_xref(self, xref: Xref) -> None:
+        """Insert a link side. Raises ``LinkConflictError`` if (entity, system, native_id)
+        or (canonical_id, system) is taken by a different pairing; inserting the exact
+        same xref again is a no-op (idempotent)."""
+
+    @abc.abstractmethod
+    def touch_xref(
+        self,
+        entity: str,
+        system: str,
+        native_id: str,
+        content_hash: str | None,
+        seen_at: datetime | None = None,
+    ) -> None:
+        """Record the content hash we last wrote or read for a native record."""
+
+    @abc.abstractmethod
+    def remove_xref(self, entity: str, system: str, native_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_base(self, canonical_id: str, entity: str, fields: Flat) -> None:
+        """Replace the base of a canonical record (version is bumped)."""
+
+    @abc.abstractmethod
+    def delete_base(self, canonical_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def add_audit(self, events: Iterable[AuditEvent]) -> None: ...
+
+    @abc.abstractmethod
+    def set_cursor(self, flow: str, system: str, object_name: str, cursor: Cursor) -> None: ...
+
+    @abc.abstractmethod
+    def add_pending_write(self, pending: PendingWrite) -> None: ...
+
+    @abc.abstractmethod
+    def remove_pending_write(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def put_dead_letter(self, letter: DeadLetter) -> int:
+        """Insert, or bump ``attempts``/``last_at``/message of the open or waiting letter of
+        the same (flow, system, native_id). Returns its id."""
+
+    @abc.abstractmethod
+    def set_dead_letter_status(
+        self, flow: str, system: str, native_id: str, status: DeadLetterStatus
+    ) -> int:
+        """Close (resolve/discard) the open or waiting letters of a record; returns how many."""
+
+    @abc.abstractmethod
+    def put_review_item(self, item: ReviewItem) -> int:
+        """Insert, or refresh the details of the open item with the same
+        (flow, subject_key, kind). Returns its id."""
+
+    @abc.abstractmethod
+    def resolve_review_item(
+        self,
+        item_id: int,
+        status: ReviewStatus,
+        resolution: dict[str, Any] | None,
+        resolved_by: str,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def bump_counter(self, name: str, key: str, delta: int = 1) -> None: ...
+
+
+class Store(abc.ABC):
+    """State of one Isthmus installation."""
+
+    url: str
+
+    @abc.abstractmethod
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    @abc.abstractmethod
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent)."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    # -- links and bases --------------------------------------------------------------
+    @abc.abstractmethod
+    def xrefs_by_native(
+        self, entity: str, system: str, native_ids: Sequence[str]
+    ) -> dict[str, Xref]:
+        """Xrefs of these native ids in one system, keyed by native id."""
+
+    @abc.abstractmethod
+    def xrefs_by_canonical(
+        self, entity: str, canonical_ids: Sequence[str]
+    ) -> dict[str, dict[str, Xref]]:
+        """All xrefs of these canonical ids: {canonical_id: {system: xref}}."""
+
+    @abc.abstractmethod
+    def iter_xrefs(self, entity: str, system: str, batch: int = 1000) -> Iterator[Xref]: ...
+
+    @abc.abstractmethod
+    def count_xrefs(self, entity: str, system: str) -> int: ...
+
+    @abc.abstractmethod
+    def bases(self, canonical_ids: Sequence[str]) -> dict[str, Base]: ...
+
+    # -- cursors and pending writes -----------------------------------------------------
+    @abc.abstractmethod
+    def cursor(self, flow: str, system: str, object_name: str) -> Cursor | None: ...
+
+    @abc.abstractmethod
+    def pending_writes(self, flow: str | None = None) -> list[PendingWrite]: ...
+
+    # -- runs -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def start_run(self, flow: str, trigger: str) -> Run: ...
+
+    @abc.abstractmethod
+    def finish_run(
+        self, run_id: str, status: RunStatus, counts: dict[str, int], message: str | None = None
+    ) -> Run: ...
+
+    @abc.abstractmethod
+    def runs(self, flow: str | None = None, limit: int = 50) -> list[Run]:
+        """Newest first."""
+
+    # -- audit, dead letters, review, counters -----------------------------------------
+    @abc.abstractmethod
+    def audit_events(
+        self,
+        *,
+        canonical_id: str | None = None,
+        flow: str | None = None,
+        field: str | None = None,
+        system: str | None = None,
+        native_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[AuditEvent]:
+        """Newest first, filtered by every argument given."""
+
+    @abc.abstractmethod
+    def dead_letters(
+        self,
+        *,
+        flow: str | None = None,
+        status: DeadLetterStatus | None = None,
+        limit: int = 200,
+    ) -> list[DeadLetter]: ...
+
+    @abc.abstractmethod
+    def dead_letter(self, letter_id: int) -> DeadLetter | None: ...
+
+    @abc.abstractmethod
+    def review_items(
+        self, *, flow: str | None = None, status: ReviewStatus | None = "open", limit: int = 200
+    ) -> list[ReviewItem]: ...
+
+    @abc.abstractmethod
+    def review_item(self, item_id: int) -> ReviewItem | None: ...
+
+    @abc.abstractmethod
+    def counters(self, name: str | None = None) -> dict[tuple[str, str], int]: ...
