@@ -98,3 +98,40 @@ def content_hash(flat: Mapping[str, FlatValue]) -> str:
     """A stable hash of a flat record, to tell a real change from a touched timestamp."""
     encoded = json.dumps(flat, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:32]
+
+
+def leaf_paths(model_type: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted leaf path of a model type (nested models expanded, lists kept whole)."""
+    paths: list[str] = []
+    for name, info in model_type.model_fields.items():
+        if name == "entity_name":
+            continue
+        nested = _nested_model(info.annotation)
+        if nested is not None:
+            paths.extend(leaf_paths(nested, f"{prefix}{name}."))
+        else:
+            paths.append(f"{prefix}{name}")
+    return paths
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    candidates = getattr(annotation, "__args__", None) or (annotation,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def expand(flat: Mapping[str, FlatValue], model_type: type[BaseModel]) -> Flat:
+    """Expand a nested model given as one path (``{"billing_address": None}``) into its
+    leaf paths, so two systems' views of one record always use the same paths."""
+    leaves = leaf_paths(model_type)
+    expanded: Flat = {}
+    for path, value in flat.items():
+        children = [leaf for leaf in leaves if leaf.startswith(path + ".")]
+        if children and (value is None or value == {}):
+            for child in children:
+                expanded.setdefault(child, None)
+        else:
+            expanded[path] = value
+    return expanded

@@ -1,0 +1,1 @@
+"""``isthmus demo``: the whole story on two local SQLite databases, no set-up needed."""

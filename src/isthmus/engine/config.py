@@ -1,0 +1,263 @@
+"""The config file: systems, mappings, store and flows, checked before anything runs.
+
+A config is YAML (see docs/configuration.md). Every error names ``file:line`` and says
+what to write instead; ``${VAR}`` references are filled from the environment so no
+secret has to live in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from isthmus.engine.policy import ConflictRule, DeleteAction, Direction, PartnerMissingAction
+from isthmus.errors import ConfigError
+from isthmus.yamlsource import YamlDocument, load_yaml_file, parse_yaml
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``30``, ``"30s"``, ``"5m"``, ``"2h"`` -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 5m, 2h or 1d")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SystemConfig(_Strict):
+    connector: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SideConfig(_Strict):
+    system: str
+    object: str
+    mapping: str
+
+
+class TriggerConfig(_Strict):
+    poll: timedelta | None = None
+    cron: str | None = None
+    webhook: bool = False
+    manual: bool = False
+
+    @field_validator("poll", mode="before")
+    @classmethod
+    def _poll(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from croniter import croniter
+
+            if not croniter.is_valid(value):
+                raise ValueError(f"{value!r} is not a cron expression (e.g. '*/5 * * * *')")
+        return value
+
+
+class FilterRule(_Strict):
+    field: str
+    equals: Any = None
+    not_equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    not_empty: bool | None = None
+
+
+class ConflictConfig(_Strict):
+    default: ConflictRule = "review"
+    fields: dict[str, ConflictRule] = Field(default_factory=dict)
+    clock_skew: timedelta = timedelta(seconds=2)
+
+    @field_validator("clock_skew", mode="before")
+    @classmethod
+    def _skew(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+
+class DeleteConfig(_Strict):
+    action: DeleteAction = "decouple"
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class MatchConfig(_Strict):
+    keys: list[str] = Field(default_factory=list)
+
+
+class SafetyConfig(_Strict):
+    max_delete_ratio: float = Field(default=0.2, ge=0, le=1)
+    max_overwrite_ratio: float = Field(default=0.5, ge=0, le=1)
+    min_links: int = Field(default=20, ge=0)
+
+
+class FlowConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    entity: str
+    source: SideConfig
+    target: SideConfig
+    direction: Direction = "one_way"
+    trigger: TriggerConfig = TriggerConfig(manual=True)
+    filter: list[FilterRule] = Field(default_factory=list)
+    ownership: dict[str, str] = Field(default_factory=dict)
+    conflict: ConflictConfig = ConflictConfig()
+    on_delete: DeleteConfig = DeleteConfig()
+    on_partner_missing: PartnerMissingAction = "review"
+    match: MatchConfig = MatchConfig()
+    safety: SafetyConfig = SafetyConfig()
+    page_size: int = Field(default=1000, ge=1, le=100_000)
+    depends_on: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _trigger(cls, value: Any) -> Any:
+        if value == "manual":
+            return {"manual": True}
+        if value == "webhook":
+            return {"webhook": True}
+        return value
+
+    @field_validator("on_delete", mode="before")
+    @classmethod
+    def _on_delete(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"action": value}
+        if isinstance(value, dict) and set(value) == {"deactivate"}:
+            return {"action": "deactivate", "set": value["deactivate"]}
+        return value
+
+    @model_validator(mode="after")
+    def _sides_differ(self) -> FlowConfig:
+        if self.source.system == self.target.system and self.source.object == self.target.object:
+            raise ValueError("source and target are the same object of the same system")
+        return self
+
+
+class IsthmusConfig(_Strict):
+    version: Literal[1] = 1
+    store: str = "sqlite:///isthmus-state.db"
+    systems: dict[str, SystemConfig]
+    mappings: list[str] = Field(default_factory=list)
+    flows: list[FlowConfig]
+
+
+class LoadedConfig:
+    """A validated config and where it came from (to resolve relative paths)."""
+
+    def __init__(self, config: IsthmusConfig, document: YamlDocument, base_dir: Path) -> None:
+        self.config = config
+        self.document = document
+        self.base_dir = base_dir
+
+    def where(self, *path: str | int) -> str:
+        return self.document.where(path)
+
+    def resolve_path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else self.base_dir / path
+
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path made relative to the config file."""
+        url = self.config.store
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            return prefix + str(self.resolve_path(url[len(prefix) :]))
+        if "://" not in url:
+            return prefix + str(self.resolve_path(url))
+        return url
+
+    def flow(self, name: str) -> FlowConfig:
+        for flow in self.config.flows:
+            if flow.name == name:
+                return flow
+        known = ", ".join(flow.name for flow in self.config.flows)
+        raise ConfigError(f"no flow named {name!r}; the flows are: {known}")
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Load and check a config file (structure only; ``engine.build`` checks the rest)."""
+    file = Path(path)
+    document = load_yaml_file(file, expand_env=True)
+    return _validate(document, file.resolve().parent)
+
+
+def parse_config(text: str, source: str, base_dir: Path) -> LoadedConfig:
+    return _validate(parse_yaml(text, source, expand_env=True), base_dir)
+
+
+def _validate(document: YamlDocument, base_dir: Path) -> LoadedConfig:
+    if not isinstance(document.data, dict):
+        raise ConfigError(
+            "a config file is a YAML mapping with systems and flows", where=f"{document.source}:1"
+        )
+    try:
+        config = IsthmusConfig.model_validate(document.data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = [part for part in first["loc"] if isinstance(part, str | int)]
+        where = document.where(location)
+        dotted = ".".join(str(part) for part in location) or "(top level)"
+        raise ConfigError(f"{dotted}: {_friendly(first)}", where=where) from None
+    loaded = LoadedConfig(config, document, base_dir)
+    _check_references(loaded)
+    return loaded
+
+
+def _friendly(error: Any) -> str:
+    kind, message = error.get("type", ""), error.get("msg", "invalid value")
+    if kind == "missing":
+        return "this setting is required"
+    if kind == "extra_forbidden":
+        return "unknown setting (check the spelling; see docs/configuration.md)"
+    if kind == "literal_error":
+        return f"{message}"
+    return str(message).removeprefix("Value error, ")
+
+
+def _check_references(loaded: LoadedConfig) -> None:
+    config = loaded.config
+    names: set[str] = set()
+    for index, flow in enumerate(config.flows):
+        if flow.name in names:
+            raise ConfigError(
+                f"flow name {flow.name!r} is used twice", where=loaded.where("flows", index, "name")
+            )
+        names.add(flow.name)
+        for side in ("source", "target"):
+            system = getattr(flow, side).system
+            if system not in config.systems:
+                known = ", ".join(sorted(config.systems))
+                raise ConfigError(
+                    f"flow {flow.name!r}: {side} system {system!r} is not defined under "
+                    f"systems (defined: {known})",
+                    where=loaded.where("flows", index, side, "system"),
+                )
+    for index, flow in enumerate(config.flows):
+        for path, system in flow.ownership.items():
+            if system not in (flow.source.system, flow.target.system):
+                raise ConfigError(
+                    f"flow {flow.name!r}: ownership of {path!r} names {system!r}, which is "
+                    f"neither {flow.source.system!r} nor {flow.target.system!r}",
+                    where=loaded.where("flows", index, "ownership", path),
+                )
+        for dependency in flow.depends_on:
+            if dependency not in names:
+                raise ConfigError(
+                    f"flow {flow.name!r} depends on unknown flow {dependency!r}",
+                    where=loaded.where("flows", index, "depends_on"),
+                )

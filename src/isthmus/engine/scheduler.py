@@ -1,0 +1,112 @@
+"""``isthmus run``: fire each flow on its trigger and feed the work queue.
+
+Poll intervals and cron expressions decide when a flow is due; a due flow becomes one
+work item (duplicates of a waiting item are dropped, so a slow run is never stacked up
+behind copies of itself). One worker takes items in order, so flows of one installation
+never write the same record concurrently in embedded mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from isthmus.engine.engine import Engine
+from isthmus.engine.report import RunReport
+from isthmus.engine.runner import RunOptions
+from isthmus.queue import InProcessQueue, WorkItem, WorkQueue
+
+
+@dataclass
+class Entry:
+    flow: str
+    poll: timedelta | None
+    cron: str | None
+    next_due: datetime
+
+    def advance(self, now: datetime) -> None:
+        if self.cron:
+            from croniter import croniter
+
+            self.next_due = croniter(self.cron, now).get_next(datetime)
+        elif self.poll:
+            self.next_due = now + self.poll
+
+
+class Scheduler:
+    def __init__(
+        self,
+        engine: Engine,
+        queue: WorkQueue | None = None,
+        on_report: Callable[[RunReport], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.queue: WorkQueue = queue or InProcessQueue()
+        self.on_report = on_report
+        self._stop = asyncio.Event()
+        now = datetime.now(UTC)
+        self.entries = [
+            Entry(flow.name, flow.config.trigger.poll, flow.config.trigger.cron, now)
+            for flow in engine.ordered()
+            if flow.config.trigger.poll or flow.config.trigger.cron
+        ]
+        for entry in self.entries:
+            if entry.cron:
+                entry.advance(now)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Queue every due flow; returns how many were queued."""
+        now = now or datetime.now(UTC)
+        queued = 0
+        for entry in self.entries:
+            if entry.next_due <= now:
+                queued += await self.queue.put(WorkItem(entry.flow, trigger="schedule"))
+                entry.advance(now)
+        return queued
+
+    async def work_once(self) -> RunReport:
+        item = await self.queue.get()
+        try:
+            flow = self.engine.flows[item.flow]
+            if item.kind == "records" and item.system:
+                report = await self.engine.sync_ids(
+                    item.flow, item.system, item.ids, trigger=item.trigger
+                )
+            else:
+                report = await self.engine.run_flow(flow, RunOptions(), trigger=item.trigger)
+        finally:
+            self.queue.done(item)
+        if self.on_report is not None:
+            self.on_report(report)
+        return report
+
+    async def serve(self) -> None:
+        """Run until stopped (SIGINT/SIGTERM or ``stop()``)."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.stop)
+        try:
+            while not self._stop.is_set():
+                await self.tick()
+                while self.queue.depth() and not self._stop.is_set():
+                    await self.work_once()
+                await self._sleep_until_due()
+        finally:
+            await self.engine.close()
+
+    async def _sleep_until_due(self) -> None:
+        if not self.entries:
+            await self._stop.wait()
+            return
+        wait = min(entry.next_due for entry in self.entries) - datetime.now(UTC)
+        seconds = min(max(wait.total_seconds(), 0.05), 60.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
