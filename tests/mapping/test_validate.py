@@ -51,7 +51,7 @@ def test_valid_record_has_no_errors() -> None:
         ({"Name": ""}, False, "Name", ["cannot be emptied"]),
         ({"Name": "Acme Corporation"}, False, "Name", ["at most 10", "got 16", "truncate: true"]),
         ({"Type": "Prospect"}, False, "Type", ["'Prospect'", "Customer, Partner", "value_map"]),
-        ({"Employees": "5"}, False, "Employees", ["integer field", "str '5'"]),
+        ({"Employees": "five"}, False, "Employees", ["integer field", "str 'five'"]),
         ({"Employees": True}, False, "Employees", ["integer field", "bool"]),
         ({"Limit": "1.5"}, False, "Limit", ["decimal field"]),
         ({"Active": "yes"}, False, "Active", ["boolean field"]),
@@ -82,3 +82,8 @@ def test_long_values_are_shortened_in_messages() -> None:
 def test_every_problem_is_reported() -> None:
     errors = validate_native({"Type": "X", "Employees": "y"}, ACCOUNT, creating=True)
     assert [error.field for error in errors] == ["Name", "Type", "Employees"]
+
+
+def test_whole_numbers_in_text_are_accepted_for_integer_fields() -> None:
+    # Record ids travel as text at the connector interface (a lookup gives "42").
+    assert validate_native({"Employees": "42"}, ACCOUNT, creating=False) == []

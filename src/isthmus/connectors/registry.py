@@ -22,15 +22,8 @@ def _sql(name: str, options: dict[str, Any]) -> Connector:
     return from_config(name, options)
 
 
-def _memory(name: str, options: dict[str, Any]) -> Connector:
-    from isthmus.testing.memory import MemoryConnector
-
-    return MemoryConnector.from_config(name, options)
-
-
 FACTORIES: dict[str, ConnectorFactory] = {
     "sql": _sql,
-    "memory": _memory,
 }
 
 

@@ -135,12 +135,12 @@ async def _ownership(story: Story) -> None:
 async def _conflict(story: Story) -> None:
     story.chapter(
         "Both sides edit the same field",
-        "The CRM sets C-1004's payment terms to Net 60 while the ERP sets PREPAY.\n"
+        "The CRM sets C-1004's payment terms to Prepayment while the ERP sets NET30.\n"
         "Nobody owns payment terms, and the flow's rule is `review`: nothing is "
         "overwritten,\na person decides.",
     )
-    story.crm_edit("001000000000000005", **{"PaymentTerms__c": "Net 60"})
-    story.erp_edit("C-1004", terms="PREPAY")
+    story.crm_edit("001000000000000005", **{"PaymentTerms__c": "Prepayment"})
+    story.erp_edit("C-1004", terms="NET30")
     await story.sync()
     items = story.engine.store.review_items(flow="customers")
     for item in items:

@@ -118,6 +118,10 @@ def _type_problem(described: FieldDescription, value: Any) -> str | None:
     ok = False if isinstance(value, bool) and bool not in accepted else isinstance(value, accepted)
     if ok and described.type in ("date", "datetime") and isinstance(value, str):
         ok = _parses(value, described.type)
+    if described.type == "integer" and isinstance(value, str):
+        # Record ids travel as strings at the connector interface (a lookup resolves a
+        # parent to "42"); a whole number in text is an integer the connector converts.
+        ok = value.strip().lstrip("-").isdigit()
     if ok:
         return None
     return (

@@ -3,6 +3,7 @@ pending writes and counters. One interface (``Store``), two backends (SQLite, Po
 """
 
 from isthmus.store.base import Store, UnitOfWork
+from isthmus.store.sql import SqlStore, open_store
 from isthmus.store.types import (
     AuditEvent,
     Base,
@@ -22,7 +23,9 @@ __all__ = [
     "PendingWrite",
     "ReviewItem",
     "Run",
+    "SqlStore",
     "Store",
     "UnitOfWork",
     "Xref",
+    "open_store",
 ]
