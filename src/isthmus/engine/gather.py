@@ -43,6 +43,13 @@ class Gathered:
     unchanged: list[str] = field(default_factory=list)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
     origin_xrefs: dict[str, Xref] = field(default_factory=dict)
+    _partners: dict[str, SideState | None] | None = None
+
+    def partner_of(self, key: str) -> SideState | None:
+        """The partner state planned for a record key (an index, built once per page)."""
+        if self._partners is None or len(self._partners) != len(self.inputs):
+            self._partners = {item.key: item.partner for item in self.inputs}
+        return self._partners.get(key)
 
 
 def dedup_latest(records: Sequence[NativeRecord]) -> list[NativeRecord]:

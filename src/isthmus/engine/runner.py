@@ -217,7 +217,7 @@ class FlowRunner:
     ) -> list[PlanOutcome]:
         outcomes: list[PlanOutcome] = []
         for plan, observed in plans:
-            partner_input = next(i.partner for i in gathered.inputs if i.key == plan.key)
+            partner_input = gathered.partner_of(plan.key)
             outcome = PlanOutcome(
                 plan,
                 origin.system,
@@ -284,9 +284,7 @@ class FlowRunner:
         origin_item = gathered.observed.get(outcome.origin_id)
         if origin_item is not None and origin_item.view is not None:
             outcome.holds[outcome.origin_system] = origin_item.view
-        partner_input = next(
-            (i.partner for i in gathered.inputs if i.key == outcome.plan.key), None
-        )
+        partner_input = gathered.partner_of(outcome.plan.key)
         if partner_input is not None and partner_input.fields is not None:
             outcome.holds[outcome.partner_system] = partner_input.fields
         for task in outcome.tasks:
