@@ -1,5 +1,17 @@
-"""Tables of the state store (SQLAlchemy Core). Uniqueness rules enforce the guarantees:
-one canonical id per native record, one native record per system per canonical id."""
+"""Tables of the state store (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+The schema itself enforces the guarantees the engine relies on, so no code path (and no
+second worker) can break them:
+
+- ``xrefs``: one canonical id per native record (primary key entity, system, native_id) and
+  one native record per system per canonical id (unique canonical_id, system).
+- ``dead_letters``: at most one open-or-waiting letter per (flow, system, native_id),
+  a partial unique index that ``put_dead_letter`` upserts against.
+- ``review_items``: at most one open item per (flow, subject_key, kind), likewise.
+
+This module describes the newest schema; ``migrations/versions`` builds it step by step
+and a test checks that both agree.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +31,36 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-metadata = MetaData()
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+# Stable constraint names, so migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+JsonType: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
+
+# Partial-index predicates, written as literal SQL so an upsert's conflict target can
+# repeat them word for word (SQLite matches the conflict target against the index).
+LETTER_OPEN = "status IN ('open', 'waiting')"
+REVIEW_OPEN = "status = 'open'"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite keeps naive text)."""
+    """Timezone-aware UTC datetimes on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite keeps naive text, so values are converted
+    to UTC before they are written and marked UTC when read. A naive datetime given by a
+    caller is taken as UTC (the same rule as ``isthmus.model.flat``).
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -36,7 +68,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if not isinstance(value, datetime):
@@ -47,14 +80,14 @@ class UtcDateTime(TypeDecorator[datetime]):
 xrefs = Table(
     "xrefs",
     metadata,
+    # The primary key is the first uniqueness rule: one canonical id per native record.
+    Column("entity", String(40), primary_key=True),
+    Column("system", String(80), primary_key=True),
+    Column("native_id", String(255), primary_key=True),
     Column("canonical_id", String(64), nullable=False),
-    Column("entity", String(40), nullable=False),
-    Column("system", String(80), nullable=False),
-    Column("native_id", String(255), nullable=False),
     Column("content_hash", String(64)),
     Column("seen_at", UtcDateTime),
-    UniqueConstraint("entity", "system", "native_id", name="uq_xref_native"),
-    UniqueConstraint("canonical_id", "system", name="uq_xref_canonical"),
+    UniqueConstraint("canonical_id", "system"),
 )
 bases = Table(
     "bases",
@@ -63,7 +96,7 @@ bases = Table(
     Column("entity", String(40), nullable=False),
     Column("fields", JsonType, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("updated_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 cursors = Table(
     "cursors",
@@ -72,7 +105,7 @@ cursors = Table(
     Column("system", String(80), primary_key=True),
     Column("object_name", String(120), primary_key=True),
     Column("cursor", JsonType, nullable=False),
-    Column("updated_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 pending_writes = Table(
     "pending_writes",
@@ -85,7 +118,7 @@ pending_writes = Table(
     Column("object_name", String(120), nullable=False),
     Column("source_system", String(80), nullable=False),
     Column("source_id", String(255), nullable=False),
-    Column("created_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 runs = Table(
     "runs",
@@ -96,19 +129,17 @@ runs = Table(
     Column("status", String(20), nullable=False),
     Column("counts", JsonType, nullable=False),
     Column("message", Text),
-    Column("started_at", UtcDateTime, index=True),
+    Column("started_at", UtcDateTime, nullable=False, index=True),
     Column("finished_at", UtcDateTime),
 )
 audit_events = Table(
     "audit_events",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("at", UtcDateTime, index=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
     Column("run_id", String(64)),
-    Column("flow", String(120), index=True),
-    Column("entity", String(40)),
+    Column("flow", String(120), nullable=False, index=True),
+    Column("entity", String(40), nullable=False),
     Column("action", String(20), nullable=False),
     Column("canonical_id", String(64), index=True),
     Column("system", String(80)),
@@ -119,14 +150,14 @@ audit_events = Table(
     Column("base_value", JsonType),
     Column("other_value", JsonType),
     Column("decision", Text),
-    Column("actor", String(120)),
+    Column("actor", String(120), nullable=False),
     Column("message", Text),
-    Index("ix_audit_native", "system", "native_id"),
+    Index(None, "system", "native_id"),
 )
 dead_letters = Table(
     "dead_letters",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("flow", String(120), nullable=False),
     Column("entity", String(40), nullable=False),
     Column("system", String(80), nullable=False),
@@ -140,14 +171,23 @@ dead_letters = Table(
     Column("payload", JsonType, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("first_at", UtcDateTime),
-    Column("last_at", UtcDateTime),
-    Index("ix_dead_letter_record", "flow", "system", "native_id", "status"),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Index(None, "flow", "status"),
+    Index(
+        "uq_dead_letters_open_record",
+        "flow",
+        "system",
+        "native_id",
+        unique=True,
+        sqlite_where=text(LETTER_OPEN),
+        postgresql_where=text(LETTER_OPEN),
+    ),
 )
 review_items = Table(
     "review_items",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("flow", String(120), nullable=False),
     Column("entity", String(40), nullable=False),
     Column("kind", String(40), nullable=False),
@@ -157,9 +197,18 @@ review_items = Table(
     Column("status", String(20), nullable=False),
     Column("resolution", JsonType),
     Column("resolved_by", String(120)),
-    Column("created_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime),
-    Index("ix_review_subject", "flow", "subject_key", "kind", "status"),
+    Index(None, "flow", "status"),
+    Index(
+        "uq_review_items_open_subject",
+        "flow",
+        "subject_key",
+        "kind",
+        unique=True,
+        sqlite_where=text(REVIEW_OPEN),
+        postgresql_where=text(REVIEW_OPEN),
+    ),
 )
 counters = Table(
     "counters",
