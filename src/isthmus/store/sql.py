@@ -1,25 +1,35 @@
 """``SqlStore``: the state store on SQLite (embedded default) or PostgreSQL.
 
-One implementation for both backends; the differences are connection settings (WAL and
-a busy timeout on SQLite so ``isthmus status`` can read while a sync writes).
+One implementation for both backends; what differs (URLs, SQLite pragmas and BEGIN
+flavour, upsert constructs, the migration lock) lives in ``sql_engine``. Writes go
+through ``SqlUnitOfWork`` (``sql_uow``), one transaction per block. Reads here open a
+short connection each, so a reader never holds a lock a writer waits on: with WAL,
+``isthmus status`` reads a consistent snapshot while a sync writes.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from isthmus.connectors.base import Cursor
 from isthmus.errors import ConfigError
 from isthmus.store import tables as t
 from isthmus.store.base import Store
+from isthmus.store.sql_engine import (
+    create_store_engine,
+    parse_store_url,
+    safe_url,
+    write_connection,
+)
+from isthmus.store.sql_migrate import migrate
 from isthmus.store.sql_uow import SqlUnitOfWork, now
 from isthmus.store.types import (
     AuditEvent,
@@ -34,128 +44,127 @@ from isthmus.store.types import (
     Xref,
 )
 
-_CHUNK = 500  # IN-list size: well under SQLite's variable limit
+# Ids per IN (...) list: far below SQLite's bound-variable limit, few round trips.
+CHUNK = 900
 
 
-def _engine(url: str) -> Engine:
-    if "://" not in url:
-        url = f"sqlite:///{url}"
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///") :]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return create_engine(url, pool_pre_ping=True)
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        yield unique[start : start + CHUNK]
 
 
 class SqlStore(Store):
+    """The store on a SQL database. ``url`` may be a bare path (SQLite).
+
+    Raises:
+        ConfigError: the URL is not a supported database URL.
+    """
+
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self.engine = _engine(url)
-        except (SQLAlchemyError, ValueError) as error:
-            raise ConfigError(
-                f"store URL {url!r} is not usable: {error}; write "
-                "sqlite:///path.db or postgresql://user@host/db"
-            ) from None
+        self.sa_url = parse_store_url(url)
+        # For messages and logs: the password never leaves the process.
+        self.display_url = safe_url(self.sa_url)
+        self.engine = create_store_engine(self.sa_url)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
 
     def migrate(self) -> None:
         try:
-            t.metadata.create_all(self.engine)
+            migrate(self.engine)
         except OperationalError as error:
+            if self.dialect == "postgresql":
+                advice = (
+                    "check that the PostgreSQL server runs and is reachable from here, and "
+                    "that user, host, port and database in the URL are right (create the "
+                    "database first with `createdb`), or use sqlite:///state.db instead"
+                )
+            else:
+                advice = "check that its folder is writable and the file is an Isthmus store"
             raise ConfigError(
-                f"cannot open the state store {self.url!r}: {error.orig}; check "
-                "that the database server runs and the URL is right"
+                f"cannot open the state store {self.display_url}: {error.orig}; {advice}"
             ) from None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
-        with self.engine.begin() as conn:
-            uow = SqlUnitOfWork(conn)
+        # One transaction per block; a write transaction takes the SQLite write lock at
+        # BEGIN so it waits for another writer instead of failing half-way through.
+        with write_connection(self.engine) as connection, connection.begin():
+            uow = SqlUnitOfWork(connection)
             yield uow
             uow.flush()
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def _rows(self, statement: Any) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(statement))
+    def _rows(self, statement: Select[Any]) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(statement))
 
+    # -- links and bases --------------------------------------------------------------
     def xrefs_by_native(
         self, entity: str, system: str, native_ids: Sequence[str]
     ) -> dict[str, Xref]:
-        result: dict[str, Xref] = {}
         c = t.xrefs.c
-        for start in range(0, len(native_ids), _CHUNK):
-            chunk = list(native_ids[start : start + _CHUNK])
-            for row in self._rows(
-                select(t.xrefs).where(
-                    c.entity == entity, c.system == system, c.native_id.in_(chunk)
-                )
-            ):
-                result[row.native_id] = Xref(**row._mapping)
-        return result
+        found: dict[str, Xref] = {}
+        for chunk in _chunks(native_ids):
+            statement = select(t.xrefs).where(
+                c.entity == entity, c.system == system, c.native_id.in_(chunk)
+            )
+            for row in self._rows(statement):
+                found[row.native_id] = Xref(**row._mapping)
+        return found
 
     def xrefs_by_canonical(
         self, entity: str, canonical_ids: Sequence[str]
     ) -> dict[str, dict[str, Xref]]:
-        result: dict[str, dict[str, Xref]] = {}
         c = t.xrefs.c
-        for start in range(0, len(canonical_ids), _CHUNK):
-            chunk = list(canonical_ids[start : start + _CHUNK])
-            for row in self._rows(
-                select(t.xrefs).where(c.entity == entity, c.canonical_id.in_(chunk))
-            ):
-                result.setdefault(row.canonical_id, {})[row.system] = Xref(**row._mapping)
-        return result
+        found: dict[str, dict[str, Xref]] = {}
+        for chunk in _chunks(canonical_ids):
+            statement = select(t.xrefs).where(c.entity == entity, c.canonical_id.in_(chunk))
+            for row in self._rows(statement):
+                found.setdefault(row.canonical_id, {})[row.system] = Xref(**row._mapping)
+        return found
 
     def iter_xrefs(self, entity: str, system: str, batch: int = 1000) -> Iterator[Xref]:
+        # Keyset pages along the primary key: no connection stays open between pages.
         c = t.xrefs.c
-        last = ""
+        after: str | None = None
         while True:
-            rows = self._rows(
+            statement = (
                 select(t.xrefs)
-                .where(c.entity == entity, c.system == system, c.native_id > last)
+                .where(c.entity == entity, c.system == system)
                 .order_by(c.native_id)
                 .limit(batch)
             )
-            if not rows:
-                return
+            if after is not None:
+                statement = statement.where(c.native_id > after)
+            rows = self._rows(statement)
             for row in rows:
                 yield Xref(**row._mapping)
-            last = rows[-1].native_id
+            if len(rows) < batch:
+                return
+            after = rows[-1].native_id
 
     def count_xrefs(self, entity: str, system: str) -> int:
         c = t.xrefs.c
-        return int(
-            self._rows(
-                select(func.count())
-                .select_from(t.xrefs)
-                .where(c.entity == entity, c.system == system)
-            )[0][0]
+        statement = (
+            select(func.count()).select_from(t.xrefs).where(c.entity == entity, c.system == system)
         )
+        return int(self._rows(statement)[0][0])
 
     def bases(self, canonical_ids: Sequence[str]) -> dict[str, Base]:
-        result: dict[str, Base] = {}
-        for start in range(0, len(canonical_ids), _CHUNK):
-            chunk = list(canonical_ids[start : start + _CHUNK])
+        found: dict[str, Base] = {}
+        for chunk in _chunks(canonical_ids):
             for row in self._rows(select(t.bases).where(t.bases.c.canonical_id.in_(chunk))):
-                result[row.canonical_id] = Base(**row._mapping)
-        return result
+                found[row.canonical_id] = Base(**row._mapping)
+        return found
 
+    # -- cursors and pending writes -----------------------------------------------------
     def cursor(self, flow: str, system: str, object_name: str) -> Cursor | None:
         c = t.cursors.c
         rows = self._rows(
@@ -164,44 +173,43 @@ class SqlStore(Store):
         return dict(rows[0][0]) if rows else None
 
     def pending_writes(self, flow: str | None = None) -> list[PendingWrite]:
-        statement = select(t.pending_writes)
+        c = t.pending_writes.c
+        statement = select(t.pending_writes).order_by(c.created_at, c.key)
         if flow is not None:
-            statement = statement.where(t.pending_writes.c.flow == flow)
+            statement = statement.where(c.flow == flow)
         return [PendingWrite(**row._mapping) for row in self._rows(statement)]
 
+    # -- runs -------------------------------------------------------------------------
     def start_run(self, flow: str, trigger: str) -> Run:
-        run = Run(id=str(uuid.uuid4()), flow=flow, trigger=trigger, started_at=now())
-        with self.engine.begin() as conn:
-            conn.execute(
-                t.runs.insert().values(
-                    id=run.id,
-                    flow=flow,
-                    trigger=trigger,
-                    status="running",
-                    counts={},
-                    started_at=run.started_at,
-                )
-            )
+        run = Run(id=uuid4().hex, flow=flow, trigger=trigger, started_at=now())
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(t.runs.insert().values(**asdict(run)))
         return run
 
     def finish_run(
         self, run_id: str, status: RunStatus, counts: dict[str, int], message: str | None = None
     ) -> Run:
-        with self.engine.begin() as conn:
-            conn.execute(
+        """Record how a run ended. Raises ``KeyError`` for an unknown run id."""
+        c = t.runs.c
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(
                 update(t.runs)
-                .where(t.runs.c.id == run_id)
+                .where(c.id == run_id)
                 .values(status=status, counts=counts, message=message, finished_at=now())
             )
-            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).one()
+            row = connection.execute(select(t.runs).where(c.id == run_id)).one_or_none()
+        if row is None:
+            raise KeyError(f"no run with id {run_id!r} in the state store")
         return Run(**row._mapping)
 
     def runs(self, flow: str | None = None, limit: int = 50) -> list[Run]:
-        statement = select(t.runs).order_by(t.runs.c.started_at.desc()).limit(limit)
+        c = t.runs.c
+        statement = select(t.runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)
         if flow is not None:
-            statement = statement.where(t.runs.c.flow == flow)
+            statement = statement.where(c.flow == flow)
         return [Run(**row._mapping) for row in self._rows(statement)]
 
+    # -- audit, dead letters, review, counters -----------------------------------------
     def audit_events(
         self,
         *,
@@ -215,8 +223,7 @@ class SqlStore(Store):
         limit: int = 200,
     ) -> list[AuditEvent]:
         c = t.audit_events.c
-        statement = select(t.audit_events).order_by(c.id.desc()).limit(limit)
-        filters = {
+        wanted = {
             c.canonical_id: canonical_id,
             c.flow: flow,
             c.field: field,
@@ -224,7 +231,8 @@ class SqlStore(Store):
             c.native_id: native_id,
             c.action: action,
         }
-        for column, value in filters.items():
+        statement = select(t.audit_events).order_by(c.at.desc(), c.id.desc()).limit(limit)
+        for column, value in wanted.items():
             if value is not None:
                 statement = statement.where(column == value)
         if since is not None:
@@ -234,6 +242,7 @@ class SqlStore(Store):
     def dead_letters(
         self, *, flow: str | None = None, status: DeadLetterStatus | None = None, limit: int = 200
     ) -> list[DeadLetter]:
+        """Oldest first: the order in which they failed."""
         c = t.dead_letters.c
         statement = select(t.dead_letters).order_by(c.id).limit(limit)
         if flow is not None:
@@ -249,6 +258,7 @@ class SqlStore(Store):
     def review_items(
         self, *, flow: str | None = None, status: ReviewStatus | None = "open", limit: int = 200
     ) -> list[ReviewItem]:
+        """Oldest first: the order in which they were raised."""
         c = t.review_items.c
         statement = select(t.review_items).order_by(c.id).limit(limit)
         if flow is not None:
@@ -262,14 +272,8 @@ class SqlStore(Store):
         return ReviewItem(**rows[0]._mapping) if rows else None
 
     def counters(self, name: str | None = None) -> dict[tuple[str, str], int]:
-        statement = select(t.counters)
+        c = t.counters.c
+        statement = select(t.counters).order_by(c.name, c.key)
         if name is not None:
-            statement = statement.where(t.counters.c.name == name)
+            statement = statement.where(c.name == name)
         return {(row.name, row.key): int(row.value) for row in self._rows(statement)}
-
-
-def open_store(url: str) -> Store:
-    """Open (and create or upgrade) the store at ``url``; a bare path means SQLite."""
-    store = SqlStore(url)
-    store.migrate()
-    return store

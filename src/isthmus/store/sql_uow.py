@@ -1,18 +1,30 @@
-"""The unit of work of the SQL store: every write of one block in one transaction."""
+"""The unit of work of the SQL store: every write of one block in one transaction.
+
+Invariants:
+- all writes of one ``with store.unit_of_work()`` block commit together or not at all
+  (the engine advances a cursor with the links, bases and audit of the same writes);
+- a ``LinkConflictError`` never poisons the transaction: links are inserted with
+  ``ON CONFLICT DO NOTHING`` and checked afterwards, so no statement fails on
+  PostgreSQL and the caller may catch the error and carry on in the same block;
+- audit rows and counter deltas are buffered and written by ``flush()`` just before
+  commit, as one executemany each: a sync of 100,000 records writes them in bulk.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, update
 
 from isthmus.connectors.base import Cursor
 from isthmus.model.flat import Flat
 from isthmus.store import tables as t
 from isthmus.store.base import UnitOfWork
+from isthmus.store.sql_statements import prepared
 from isthmus.store.types import (
     AuditEvent,
     DeadLetter,
@@ -24,56 +36,75 @@ from isthmus.store.types import (
     Xref,
 )
 
+AUDIT_COLUMNS = tuple(f.name for f in dataclass_fields(AuditEvent) if f.name != "id")
+_SCALARS = (str, int, bool, type(None))
+
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _row(value: Any) -> dict[str, Any]:
+    """A dataclass as a row, shallowly (``dataclasses.asdict`` deep-copies: too slow)."""
+    return {f.name: getattr(value, f.name) for f in dataclass_fields(value)}
+
+
+def _frozen(value: Any) -> Any:
+    return value if isinstance(value, _SCALARS) else copy.deepcopy(value)
+
+
 class SqlUnitOfWork(UnitOfWork):
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    """Writes on one connection inside one open transaction (see ``SqlStore``)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._sql = prepared(connection.dialect.name)
         self._audit: list[dict[str, Any]] = []
+        self._counters: dict[tuple[str, str], int] = {}
 
     def flush(self) -> None:
+        """Write the buffered audit rows and counter deltas (called before commit)."""
         if self._audit:
-            self.conn.execute(insert(t.audit_events), self._audit)
+            self.connection.execute(t.audit_events.insert(), self._audit)
             self._audit = []
+        if self._counters:
+            # Sorted: concurrent workers then lock counter rows in one order (no deadlock).
+            rows = [
+                {"name": name, "key": key, "value": delta}
+                for (name, key), delta in sorted(self._counters.items())
+            ]
+            self.connection.execute(self._sql.add_counters, rows)
+            self._counters = {}
 
+    # -- links and bases --------------------------------------------------------------
     def add_xref(self, xref: Xref) -> None:
-        by_native = self.conn.execute(
-            select(t.xrefs.c.canonical_id).where(
-                t.xrefs.c.entity == xref.entity,
-                t.xrefs.c.system == xref.system,
-                t.xrefs.c.native_id == xref.native_id,
-            )
-        ).scalar_one_or_none()
-        if by_native == xref.canonical_id:
-            return
-        if by_native is not None:
-            raise LinkConflictError(
-                f"{xref.entity} {xref.native_id!r} of {xref.system} is already linked to "
-                f"{by_native}, not {xref.canonical_id}"
-            )
-        other = self.conn.execute(
-            select(t.xrefs.c.native_id).where(
-                t.xrefs.c.canonical_id == xref.canonical_id, t.xrefs.c.system == xref.system
-            )
-        ).scalar_one_or_none()
-        if other is not None:
-            raise LinkConflictError(
-                f"{xref.entity} {xref.canonical_id} is already linked to {xref.system} record "
-                f"{other!r}, not {xref.native_id!r}"
-            )
-        self.conn.execute(
-            insert(t.xrefs).values(
-                canonical_id=xref.canonical_id,
-                entity=xref.entity,
-                system=xref.system,
-                native_id=xref.native_id,
-                content_hash=xref.content_hash,
-                seen_at=xref.seen_at,
-            )
-        )
+        row = {
+            "canonical_id": xref.canonical_id,
+            "entity": xref.entity,
+            "system": xref.system,
+            "native_id": xref.native_id,
+            "content_hash": xref.content_hash,
+            "seen_at": xref.seen_at,
+        }
+        # A holder can vanish between our insert and our look (a concurrent unlink on
+        # PostgreSQL); then the insert is simply tried again.
+        for _ in range(3):
+            if self.connection.execute(self._sql.insert_xref, row).first() is not None:
+                return
+            # Nothing inserted: the same link exists (idempotent) or a rule is taken.
+            holders = self.connection.execute(self._sql.xref_holders, row).all()
+            others = [holder for holder in holders if holder.canonical_id != xref.canonical_id]
+            others += [
+                holder
+                for holder in holders
+                if holder.canonical_id == xref.canonical_id
+                and (holder.entity, holder.native_id) != (xref.entity, xref.native_id)
+            ]
+            if others:
+                raise LinkConflictError(_conflict_message(xref, others[0]))
+            if holders:
+                return
+        raise LinkConflictError(f"could not link {xref}: its rows keep changing; retry")
 
     def touch_xref(
         self,
@@ -83,148 +114,93 @@ class SqlUnitOfWork(UnitOfWork):
         content_hash: str | None,
         seen_at: datetime | None = None,
     ) -> None:
-        self.conn.execute(
-            update(t.xrefs)
-            .where(
-                t.xrefs.c.entity == entity,
-                t.xrefs.c.system == system,
-                t.xrefs.c.native_id == native_id,
-            )
-            .values(content_hash=content_hash, seen_at=seen_at or now())
+        self.connection.execute(
+            self._sql.touch_xref,
+            {
+                "w_entity": entity,
+                "w_system": system,
+                "w_native_id": native_id,
+                "v_hash": content_hash,
+                "v_seen_at": seen_at or now(),
+            },
         )
 
     def remove_xref(self, entity: str, system: str, native_id: str) -> None:
-        self.conn.execute(
-            delete(t.xrefs).where(
-                t.xrefs.c.entity == entity,
-                t.xrefs.c.system == system,
-                t.xrefs.c.native_id == native_id,
-            )
+        self.connection.execute(
+            self._sql.remove_xref, {"entity": entity, "system": system, "native_id": native_id}
         )
 
     def set_base(self, canonical_id: str, entity: str, fields: Flat) -> None:
-        updated = self.conn.execute(
-            update(t.bases)
-            .where(t.bases.c.canonical_id == canonical_id)
-            .values(fields=fields, version=t.bases.c.version + 1, updated_at=now())
+        self.connection.execute(
+            self._sql.set_base,
+            {
+                "canonical_id": canonical_id,
+                "entity": entity,
+                "fields": fields,
+                "version": 1,
+                "updated_at": now(),
+            },
         )
-        if updated.rowcount == 0:
-            self.conn.execute(
-                insert(t.bases).values(
-                    canonical_id=canonical_id,
-                    entity=entity,
-                    fields=fields,
-                    version=1,
-                    updated_at=now(),
-                )
-            )
 
     def delete_base(self, canonical_id: str) -> None:
-        self.conn.execute(delete(t.bases).where(t.bases.c.canonical_id == canonical_id))
+        self.connection.execute(self._sql.delete_base, {"canonical_id": canonical_id})
 
+    # -- audit, cursors, pending writes -----------------------------------------------
     def add_audit(self, events: Iterable[AuditEvent]) -> None:
         for event in events:
-            row = asdict(event)
-            row.pop("id")
-            row["at"] = row["at"] or now()
+            # Copied now: the caller may reuse its dicts before the buffer is flushed.
+            row = {name: _frozen(getattr(event, name)) for name in AUDIT_COLUMNS}
+            # Stamped now, not at flush, so events of one block keep their order in time.
+            row["at"] = event.at or now()
             self._audit.append(row)
 
     def set_cursor(self, flow: str, system: str, object_name: str, cursor: Cursor) -> None:
-        where = and_(
-            t.cursors.c.flow == flow,
-            t.cursors.c.system == system,
-            t.cursors.c.object_name == object_name,
-        )
-        if (
-            self.conn.execute(
-                update(t.cursors).where(where).values(cursor=cursor, updated_at=now())
-            ).rowcount
-            == 0
-        ):
-            self.conn.execute(
-                insert(t.cursors).values(
-                    flow=flow,
-                    system=system,
-                    object_name=object_name,
-                    cursor=cursor,
-                    updated_at=now(),
-                )
-            )
+        row = {
+            "flow": flow,
+            "system": system,
+            "object_name": object_name,
+            "cursor": cursor,
+            "updated_at": now(),
+        }
+        self.connection.execute(self._sql.set_cursor, row)
 
     def add_pending_write(self, pending: PendingWrite) -> None:
-        self.conn.execute(delete(t.pending_writes).where(t.pending_writes.c.key == pending.key))
-        row = asdict(pending)
-        row["created_at"] = row["created_at"] or now()
-        self.conn.execute(insert(t.pending_writes).values(**row))
+        row = _row(pending)
+        row["created_at"] = pending.created_at or now()
+        self.connection.execute(self._sql.put_pending_write, row)
 
     def remove_pending_write(self, key: str) -> None:
-        self.conn.execute(delete(t.pending_writes).where(t.pending_writes.c.key == key))
+        self.connection.execute(self._sql.remove_pending_write, {"key": key})
 
+    # -- dead letters, review items, counters -----------------------------------------
     def put_dead_letter(self, letter: DeadLetter) -> int:
-        c = t.dead_letters.c
-        existing = self.conn.execute(
-            select(c.id).where(
-                c.flow == letter.flow,
-                c.system == letter.system,
-                c.native_id == letter.native_id,
-                c.status.in_(("open", "waiting")),
-            )
-        ).scalar_one_or_none()
-        row = asdict(letter)
-        row.pop("id")
-        if existing is not None:
-            for name in ("first_at", "attempts"):
-                row.pop(name)
-            row["last_at"] = now()
-            self.conn.execute(
-                update(t.dead_letters)
-                .where(c.id == existing)
-                .values(attempts=c.attempts + 1, **row)
-            )
-            return int(existing)
-        row["first_at"] = row["last_at"] = now()
-        key = self.conn.execute(insert(t.dead_letters).values(**row)).inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = _row(letter)
+        del row["id"]
+        stamp = now()
+        row["first_at"] = letter.first_at or stamp
+        row["last_at"] = letter.last_at or stamp
+        return int(self.connection.execute(self._sql.put_dead_letter, row).scalar_one())
 
     def set_dead_letter_status(
         self, flow: str, system: str, native_id: str, status: DeadLetterStatus
     ) -> int:
-        c = t.dead_letters.c
-        return int(
-            self.conn.execute(
-                update(t.dead_letters)
-                .where(
-                    c.flow == flow,
-                    c.system == system,
-                    c.native_id == native_id,
-                    c.status.in_(("open", "waiting")),
-                )
-                .values(status=status, last_at=now())
-            ).rowcount
+        result = self.connection.execute(
+            self._sql.close_dead_letters,
+            {
+                "w_flow": flow,
+                "w_system": system,
+                "w_native_id": native_id,
+                "v_status": status,
+                "v_last_at": now(),
+            },
         )
+        return int(result.rowcount)
 
     def put_review_item(self, item: ReviewItem) -> int:
-        c = t.review_items.c
-        existing = self.conn.execute(
-            select(c.id).where(
-                c.flow == item.flow,
-                c.subject_key == item.subject_key,
-                c.kind == item.kind,
-                c.status == "open",
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            self.conn.execute(
-                update(t.review_items).where(c.id == existing).values(details=item.details)
-            )
-            return int(existing)
-        row = asdict(item)
-        row.pop("id")
-        row["created_at"] = now()
-        key = self.conn.execute(insert(t.review_items).values(**row)).inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = _row(item)
+        del row["id"]
+        row["created_at"] = item.created_at or now()
+        return int(self.connection.execute(self._sql.put_review_item, row).scalar_one())
 
     def resolve_review_item(
         self,
@@ -233,7 +209,7 @@ class SqlUnitOfWork(UnitOfWork):
         resolution: dict[str, Any] | None,
         resolved_by: str,
     ) -> None:
-        self.conn.execute(
+        self.connection.execute(
             update(t.review_items)
             .where(t.review_items.c.id == item_id)
             .values(
@@ -242,11 +218,18 @@ class SqlUnitOfWork(UnitOfWork):
         )
 
     def bump_counter(self, name: str, key: str, delta: int = 1) -> None:
-        c = t.counters.c
-        if (
-            self.conn.execute(
-                update(t.counters).where(c.name == name, c.key == key).values(value=c.value + delta)
-            ).rowcount
-            == 0
-        ):
-            self.conn.execute(insert(t.counters).values(name=name, key=key, value=delta))
+        self._counters[(name, key)] = self._counters.get((name, key), 0) + delta
+
+
+def _conflict_message(xref: Xref, holder: Any) -> str:
+    if holder.entity == xref.entity and holder.native_id == xref.native_id:
+        return (
+            f"{xref.entity} {xref.native_id!r} of {xref.system} is already linked to "
+            f"canonical id {holder.canonical_id}, so it cannot be linked to "
+            f"{xref.canonical_id}; re-read the link and update instead"
+        )
+    return (
+        f"canonical id {xref.canonical_id} is already linked to {xref.system} "
+        f"{holder.entity} {holder.native_id!r}, so {xref.entity} {xref.native_id!r} "
+        f"cannot be linked to it; re-read the link and update instead"
+    )
