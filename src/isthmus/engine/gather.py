@@ -87,7 +87,7 @@ async def gather(
     resolver: StoreResolver,
     match_keys: Sequence[str],
 ) -> Gathered:
-    entity = origin.entity_type.model_fields["entity_name"].default
+    entity = origin.entity
     result = Gathered(observed=observed)
     ready = {
         nid: item
@@ -204,7 +204,7 @@ async def _match(
     }
     matches: dict[str, SideState] = {}
     claimed: set[str] = set()  # a partner record can be matched by one record only
-    entity = partner.entity_type.model_fields["entity_name"].default
+    entity = partner.entity
     for key in keys:
         native_field = partner.native_field_for(key)
         wanted = {

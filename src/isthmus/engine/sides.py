@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from isthmus.connectors.base import Connector, NativeFields, ObjectDescription
@@ -54,12 +55,27 @@ class SideBinding:
                 projected[path] = flat[path]
         return projected
 
+    @property
+    def entity(self) -> str:
+        """The canonical entity name (``customer``) this side maps."""
+        return str(self.entity_type.model_fields["entity_name"].default)
+
     def readable_paths(self) -> frozenset[str]:
+        return self._readable
+
+    def writable_paths(self) -> frozenset[str]:
+        return self._writable
+
+    # The mapping and entity never change after binding, and ``to_native``/``project``
+    # ask for these on every record: compute them once.
+    @cached_property
+    def _readable(self) -> frozenset[str]:
         return frozenset(
             expand(dict.fromkeys(self.mapper.canonical_paths("to_canonical")), self.entity_type)
         )
 
-    def writable_paths(self) -> frozenset[str]:
+    @cached_property
+    def _writable(self) -> frozenset[str]:
         return frozenset(
             expand(dict.fromkeys(self.mapper.canonical_paths("to_native")), self.entity_type)
         )

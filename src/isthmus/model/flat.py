@@ -9,6 +9,7 @@ strings. That equality is what lets a value we wrote be recognised when it comes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -100,18 +101,37 @@ def content_hash(flat: Mapping[str, FlatValue]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:32]
 
 
-def leaf_paths(model_type: type[BaseModel], prefix: str = "") -> list[str]:
-    """Every dotted leaf path of a model type (nested models expanded, lists kept whole)."""
+@functools.cache
+def leaf_paths(model_type: type[BaseModel]) -> tuple[str, ...]:
+    """Every dotted leaf path of a model type (nested models expanded, lists kept whole).
+
+    Cached per type: ``expand`` needs it for every record the engine reads.
+    """
+    return tuple(_leaf_paths(model_type, ""))
+
+
+def _leaf_paths(model_type: type[BaseModel], prefix: str) -> list[str]:
     paths: list[str] = []
     for name, info in model_type.model_fields.items():
         if name == "entity_name":
             continue
         nested = _nested_model(info.annotation)
         if nested is not None:
-            paths.extend(leaf_paths(nested, f"{prefix}{name}."))
+            paths.extend(_leaf_paths(nested, f"{prefix}{name}."))
         else:
             paths.append(f"{prefix}{name}")
     return paths
+
+
+@functools.cache
+def _children(model_type: type[BaseModel]) -> dict[str, tuple[str, ...]]:
+    """Each nested-model prefix (``billing_address``) -> the leaf paths under it."""
+    children: dict[str, list[str]] = {}
+    for leaf in leaf_paths(model_type):
+        parts = leaf.split(".")
+        for depth in range(1, len(parts)):
+            children.setdefault(".".join(parts[:depth]), []).append(leaf)
+    return {prefix: tuple(leaves) for prefix, leaves in children.items()}
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
@@ -125,10 +145,10 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 def expand(flat: Mapping[str, FlatValue], model_type: type[BaseModel]) -> Flat:
     """Expand a nested model given as one path (``{"billing_address": None}``) into its
     leaf paths, so two systems' views of one record always use the same paths."""
-    leaves = leaf_paths(model_type)
+    under = _children(model_type)
     expanded: Flat = {}
     for path, value in flat.items():
-        children = [leaf for leaf in leaves if leaf.startswith(path + ".")]
+        children = under.get(path, ())
         if children and (value is None or value == {}):
             for child in children:
                 expanded.setdefault(child, None)
