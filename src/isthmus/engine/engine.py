@@ -7,9 +7,8 @@ syncing the parent through its own flow first, and replays dead letters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from typing import Any
 
 from isthmus.connectors.base import Connector
@@ -41,12 +40,6 @@ ENTITY_ORDER = [
 ]
 
 
-@dataclass
-class _Active:
-    report: RunReport
-    runner: FlowRunner
-
-
 class Engine:
     """One Isthmus installation: store, systems, mappings and flows."""
 
@@ -63,7 +56,6 @@ class Engine:
         self.mappers = mappers
         self.flows: dict[str, FlowBinding] = {}
         self._described = False
-        self._active: dict[str, _Active] = {}
         self._in_progress: set[tuple[str, str, str]] = set()
         for index, flow in enumerate(loaded.config.flows):
             self.flows[flow.name] = self._bind(flow, index)
@@ -176,6 +168,40 @@ class Engine:
             reports.append(await self.run_flow(flow, options, progress, trigger))
         return reports
 
+    async def _run(
+        self,
+        flow: FlowBinding,
+        trigger: str,
+        options: RunOptions,
+        work: Callable[[FlowRunner], Awaitable[None]],
+        *,
+        progress: Progress | None = None,
+        message: str | None = None,
+    ) -> RunReport:
+        """One run's life: start it, let ``work`` drive a runner, record how it ended.
+
+        A run that raises is recorded as failed before the error travels on, so no run is
+        left showing "running" after its process moved on.
+        """
+        await self.describe()
+        run = self.store.start_run(flow.name, trigger)
+        report = RunReport(flow.name, run.id)
+        runner = FlowRunner(flow, self.store, report, options, self._parent_sync, progress)
+        try:
+            await work(runner)
+        except BaseException as error:
+            self.store.finish_run(run.id, "failed", dict(report.counts), repr(error))
+            raise
+        if report.status == "running":
+            report.status = "partial" if report.counts["dead_letters"] else "succeeded"
+        self.store.finish_run(
+            run.id,
+            report.status,  # type: ignore[arg-type]
+            dict(report.counts),
+            message or "; ".join(report.messages) or None,
+        )
+        return report
+
     async def run_flow(
         self,
         flow: FlowBinding,
@@ -183,33 +209,19 @@ class Engine:
         progress: Progress | None = None,
         trigger: str = "manual",
     ) -> RunReport:
-        await self.describe()
-        run = self.store.start_run(flow.name, trigger)
-        report = RunReport(flow.name, run.id)
-        runner = FlowRunner(flow, self.store, report, options, self._parent_sync, progress)
-        self._active[flow.name] = _Active(report, runner)
-        try:
-            await runner.run()
-        except SafetyValveError as error:
-            report.status = "stopped"
-            report.messages.append(str(error))
-        except IsthmusError as error:
-            report.status = "failed"
-            report.messages.append(str(error))
-        except BaseException as error:
-            self.store.finish_run(run.id, "failed", dict(report.counts), repr(error))
-            raise
-        finally:
-            self._active.pop(flow.name, None)
-        if report.status == "running":
-            report.status = "partial" if report.counts["dead_letters"] else "succeeded"
-        self.store.finish_run(
-            run.id,
-            report.status,  # type: ignore[arg-type]
-            dict(report.counts),
-            "; ".join(report.messages) or None,
-        )
-        return report
+        """Run one flow over its changes; a stopped or failed run is reported, not raised."""
+
+        async def work(runner: FlowRunner) -> None:
+            try:
+                await runner.run()
+            except SafetyValveError as error:
+                runner.report.status = "stopped"
+                runner.report.messages.append(str(error))
+            except IsthmusError as error:
+                runner.report.status = "failed"
+                runner.report.messages.append(str(error))
+
+        return await self._run(flow, trigger, options, work, progress=progress)
 
     async def sync_ids(
         self,
@@ -220,20 +232,11 @@ class Engine:
         trigger: str = "replay",
     ) -> RunReport:
         """Sync named records of one system through a flow now (replay, webhooks)."""
-        await self.describe()
-        flow = self.flows[flow_name]
-        run = self.store.start_run(flow.name, trigger)
-        report = RunReport(flow.name, run.id)
-        runner = FlowRunner(flow, self.store, report, options or RunOptions(), self._parent_sync)
-        await runner.sync_ids(system, ids)
-        report.status = "partial" if report.counts["dead_letters"] else "succeeded"
-        self.store.finish_run(
-            run.id,
-            report.status,  # type: ignore[arg-type]
-            dict(report.counts),
-            None,
-        )
-        return report
+
+        async def work(runner: FlowRunner) -> None:
+            await runner.sync_ids(system, ids)
+
+        return await self._run(self.flows[flow_name], trigger, options or RunOptions(), work)
 
     async def replay(self, letter_ids: Sequence[int], actor: str = "cli") -> list[RunReport]:
         """Replay dead letters: re-read each record's current state and sync it again."""
@@ -260,19 +263,17 @@ class Engine:
             raise IsthmusError(
                 f"no open review item with id {item_id}; `isthmus review list` shows the open ones"
             )
-        flow = self.flows[item.flow]
-        run = self.store.start_run(flow.name, "review")
-        report = RunReport(flow.name, run.id)
-        runner = FlowRunner(flow, self.store, report, RunOptions(actor=actor), self._parent_sync)
-        await apply_resolution(runner, item, take, value, actor)
-        report.status = "partial" if report.counts["dead_letters"] else "succeeded"
-        self.store.finish_run(
-            run.id,
-            report.status,  # type: ignore[arg-type]
-            dict(report.counts),
-            f"review item {item_id} resolved by {actor}",
+
+        async def work(runner: FlowRunner) -> None:
+            await apply_resolution(runner, item, take, value, actor)
+
+        return await self._run(
+            self.flows[item.flow],
+            "review",
+            RunOptions(actor=actor),
+            work,
+            message=f"review item {item_id} resolved by {actor}",
         )
-        return report
 
     async def _parent_sync(self, missing: LookupUnresolved, origin: str, partner: str) -> bool:
         """Sync the parent a record refers to through the parent's own flow, if one exists."""
