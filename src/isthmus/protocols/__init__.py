@@ -1,0 +1,1 @@
+"""Protocol clients shared by connectors: HTTP (auth, retries, rate limits), OData, files."""
