@@ -22,8 +22,15 @@ def _sql(name: str, options: dict[str, Any]) -> Connector:
     return from_config(name, options)
 
 
+def _memory(name: str, options: dict[str, Any]) -> Connector:
+    from isthmus.testing.config import from_config
+
+    return from_config(name, options)
+
+
 FACTORIES: dict[str, ConnectorFactory] = {
     "sql": _sql,
+    "memory": _memory,
 }
 
 

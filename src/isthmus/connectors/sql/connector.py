@@ -162,6 +162,9 @@ class SqlTableConnector:
         column = table.c[field]
         python_type = getattr(column.type, "python_type", str)
         result: dict[str, NativeRecord] = {}
+        if python_type is int:
+            # An id that is not a number cannot exist in an integer column: it is absent.
+            values = [v for v in values if str(v).strip().lstrip("-").isdigit()]
         for start in range(0, len(values), 500):
             chunk = [
                 python_type(v) if python_type is int else v for v in values[start : start + 500]
@@ -241,7 +244,12 @@ class SqlTableConnector:
             else:
                 conn.execute(table.delete().where(key == target))
             return WriteResult(op.ref, "deleted", op.id)
-        changed = conn.execute(table.update().where(key == target).values(values)).rowcount
+        live = key == target
+        if spec.deleted:
+            # A soft-deleted row is gone for its users; updating it would resurrect data
+            # nobody sees.
+            live = and_(live, table.c[spec.deleted].is_not(True))
+        changed = conn.execute(table.update().where(live).values(values)).rowcount
         if not changed:
             return WriteResult(
                 op.ref,
@@ -277,7 +285,11 @@ def _classify(error: SQLAlchemyError) -> RecordError:
         return RecordError(
             "conflict", f"a unique value is already taken: {text}", vendor_message=text
         )
-    field = text.rsplit(".", 1)[-1] if "NOT NULL" in text.upper() else None
+    # PostgreSQL names the column in its diagnostics; SQLite in "...failed: table.column".
+    diag = getattr(getattr(error, "orig", None), "diag", None)
+    field = getattr(diag, "column_name", None)
+    if field is None and "NOT NULL" in text.upper():
+        field = text.rsplit(".", 1)[-1].strip()
     return RecordError(
         "validation", f"the database refused the row: {text}", field=field, vendor_message=text
     )
