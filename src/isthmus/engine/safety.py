@@ -44,7 +44,9 @@ class SafetyValve:
             1
             for plan in plans
             for decision in plan.decisions
-            if decision.conflict and decision.base_value is not None
+            # A both-sides edit settled by policy overwrites what someone typed, whether
+            # or not the field had a value at the last agreement.
+            if decision.conflict
         )
         if self.force or self.linked < self.limits.min_links:
             self.deletes += deletes
