@@ -85,6 +85,7 @@ def write_config(
     customers: dict[str, Any] | None = None,
     contacts: dict[str, Any] | None = None,
     faults: dict[str, Any] | None = None,
+    webhook_secret: str | None = None,
 ) -> Path:
     """Write mappings and a config; ``customers``/``contacts`` override flow settings."""
     crm = {
@@ -127,13 +128,16 @@ def write_config(
             "fields": {"surname": {"required": True}, "email": {}, "customer": {}},
         },
     }
+    systems = {"crm": _system(crm, faults), "erp": _system(erp, faults)}
+    if webhook_secret:
+        systems["crm"]["options"]["webhook_secret"] = webhook_secret
     (directory / "mappings").mkdir(exist_ok=True)
     for name, mapping in MAPPINGS.items():
         (directory / "mappings" / name).write_text(yaml.safe_dump(mapping, sort_keys=False))
     config = {
         "version": 1,
         "store": f"sqlite:///{directory}/state.db",
-        "systems": {"crm": _system(crm, faults), "erp": _system(erp, faults)},
+        "systems": systems,
         "mappings": ["mappings/"],
         "flows": [
             {

@@ -108,8 +108,21 @@ def sync(
 
 
 @app.command()
-def run(config: ConfigOption) -> None:
-    """Keep flows running on their triggers (poll interval, cron) until stopped."""
+def run(
+    config: ConfigOption,
+    webhooks: Annotated[
+        int | None,
+        typer.Option(
+            "--webhooks",
+            metavar="PORT",
+            help="Also receive vendor webhooks on this port: POST /webhooks/{system}.",
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address the webhook receiver listens on.")
+    ] = "127.0.0.1",
+) -> None:
+    """Keep flows running on their triggers (poll interval, cron, webhook) until stopped."""
     from isthmus.engine.scheduler import Scheduler
 
     engine = _engine(config)
@@ -119,9 +132,21 @@ def run(config: ConfigOption) -> None:
             f"{time.strftime('%H:%M:%S')} [bold]{r.flow}[/] {r.status}: {r.summary()}"
         ),
     )
+    hooked = [flow.name for flow in engine.ordered() if flow.config.trigger.webhook]
+    if hooked and webhooks is None:
+        console.print(
+            f"[yellow]note[/] flow(s) {', '.join(hooked)} have a webhook trigger, but no "
+            "receiver runs; add --webhooks PORT."
+        )
     console.print(f"Running {len(scheduler.entries)} scheduled flow(s); Ctrl-C stops.")
     try:
-        asyncio.run(scheduler.serve())
+        if webhooks is None:
+            asyncio.run(scheduler.serve())
+        else:
+            from isthmus.api.serve import serve_with_webhooks, webhook_server
+
+            console.print(f"Receiving webhooks on http://{host}:{webhooks}/webhooks/{{system}}")
+            asyncio.run(serve_with_webhooks(scheduler, webhook_server(scheduler, host, webhooks)))
     except KeyboardInterrupt:
         console.print("Stopped.")
 

@@ -48,6 +48,9 @@ class Scheduler:
         self.queue: WorkQueue = queue or InProcessQueue()
         self.on_report = on_report
         self._stop = asyncio.Event()
+        # Set when work arrives from outside the schedule (a webhook), so the loop does
+        # not sleep until the next poll with a fetch waiting.
+        self._wake = asyncio.Event()
         now = datetime.now(UTC)
         self.entries = [
             Entry(flow.name, flow.config.trigger.poll, flow.config.trigger.cron, now)
@@ -60,6 +63,15 @@ class Scheduler:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Work was queued from outside the schedule: process it now."""
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     async def tick(self, now: datetime | None = None) -> int:
         """Queue every due flow; returns how many were queued."""
@@ -103,10 +115,12 @@ class Scheduler:
             await self.engine.close()
 
     async def _sleep_until_due(self) -> None:
-        if not self.entries:
-            await self._stop.wait()
+        seconds: float | None = None
+        if self.entries:
+            wait = min(entry.next_due for entry in self.entries) - datetime.now(UTC)
+            seconds = min(max(wait.total_seconds(), 0.05), 60.0)
+        if self.queue.depth():
             return
-        wait = min(entry.next_due for entry in self.entries) - datetime.now(UTC)
-        seconds = min(max(wait.total_seconds(), 0.05), 60.0)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()

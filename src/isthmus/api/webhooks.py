@@ -1,0 +1,45 @@
+"""``POST /webhooks/{system}``: where vendors deliver change notifications.
+
+Answers 202 once the events are verified and queued (vendors retry on anything else,
+so a slow sync must never hold the answer), 400 for a bad signature or body, 404 for
+an unknown system. The body says what happened, for the admin reading the vendor's
+delivery log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from isthmus.engine.webhooks import WebhookIntake, WebhookRefused
+
+
+def webhook_app(intake: WebhookIntake, on_queued: Callable[[], None] | None = None) -> FastAPI:
+    app = FastAPI(title="Isthmus webhooks", docs_url=None, redoc_url=None)
+
+    @app.post("/webhooks/{system}")
+    async def receive(system: str, request: Request) -> JSONResponse:
+        body = await request.body()
+        try:
+            receipt = await intake.receive(system, dict(request.headers), body)
+        except WebhookRefused as error:
+            return JSONResponse({"error": str(error)}, status_code=error.status)
+        if receipt.queued and on_queued is not None:
+            on_queued()
+        return JSONResponse(
+            {
+                "events": receipt.events,
+                "duplicates": receipt.duplicates,
+                "ignored": receipt.ignored,
+                "queued": receipt.queued,
+            },
+            status_code=202,
+        )
+
+    @app.get("/healthz")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
