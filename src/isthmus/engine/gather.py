@@ -17,6 +17,7 @@ from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.sides import SideBinding
 from isthmus.errors import LookupUnresolved, RecordError
 from isthmus.mapping import MappingError
+from isthmus.match import ExactMatches, match_exact
 from isthmus.model.flat import Flat, content_hash
 from isthmus.store.base import Store
 from isthmus.store.types import Xref
@@ -202,37 +203,37 @@ async def _match(
     unlinked = {
         nid: item for nid, item in ready.items() if nid not in xrefs and item.view is not None
     }
-    matches: dict[str, SideState] = {}
     claimed: set[str] = set()  # a partner record can be matched by one record only
+    decided = ExactMatches()
+    candidates: dict[str, NativeRecord] = {}
     entity = partner.entity
     for key in keys:
         native_field = partner.native_field_for(key)
         wanted = {
             nid: item.view[key]
             for nid, item in unlinked.items()
-            if nid not in matches and item.view and item.view.get(key) not in (None, "")
+            if nid not in decided.matched and item.view and item.view.get(key) not in (None, "")
         }
         if native_field is None or not wanted:
             continue
         found = await partner.connector.lookup(
             partner.object_name, native_field, sorted({str(v) for v in wanted.values()})
         )
-        candidates = [rec for recs in found.values() for rec in recs]
-        linked = store.xrefs_by_native(entity, partner.system, [rec.id for rec in candidates])
-        for nid, value in wanted.items():
-            free = [rec for rec in found.get(str(value), []) if rec.id not in linked]
-            if len(free) == 1 and free[0].id in claimed:
-                result.duplicates[nid] = [free[0].id]
-            elif len(free) == 1:
-                claimed.add(free[0].id)
-                record = free[0]
-                result.natives[(partner.system, record.id)] = record
-                matches[nid] = SideState(
-                    partner.system,
-                    record.id,
-                    partner.view(record.fields, resolver),
-                    modified_at=record.modified_at,
-                )
-            elif len(free) > 1:
-                result.duplicates[nid] = [rec.id for rec in free]
+        candidates.update((rec.id, rec) for recs in found.values() for rec in recs)
+        linked = store.xrefs_by_native(
+            entity, partner.system, [rec.id for recs in found.values() for rec in recs]
+        )
+        found_ids = {value: [rec.id for rec in recs] for value, recs in found.items()}
+        match_exact(wanted, found_ids, set(linked), claimed, decided)
+    result.duplicates.update(decided.ambiguous)
+    matches: dict[str, SideState] = {}
+    for nid, partner_id in decided.matched.items():
+        record = candidates[partner_id]
+        result.natives[(partner.system, record.id)] = record
+        matches[nid] = SideState(
+            partner.system,
+            record.id,
+            partner.view(record.fields, resolver),
+            modified_at=record.modified_at,
+        )
     return matches
