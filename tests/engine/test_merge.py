@@ -94,3 +94,34 @@ def test_projected_base_hides_a_lossy_side() -> None:
 )
 def test_same_treats_all_empties_alike(left, right, expected) -> None:
     assert same(left, right) is expected
+
+
+@pytest.mark.parametrize("rule_side", ["origin", "partner"])
+def test_a_source_or_target_rule_only_settles_edits_on_both_sides(rule_side: str) -> None:
+    # One side moved: its change travels, whichever side the rule names.
+    alone = merge_field(
+        "a",
+        "new",
+        "a",
+        "a",
+        "a",
+        rule="source",
+        owner=None,
+        times=times(0, 0),
+        rule_side=rule_side,  # type: ignore[arg-type]
+    )
+    assert (alone.winner, alone.value) == ("partner", "new")
+    # Both moved: the named side wins.
+    both = merge_field(
+        "x",
+        "y",
+        "a",
+        "a",
+        "a",
+        rule="source",
+        owner=None,
+        times=times(0, 0),
+        rule_side=rule_side,  # type: ignore[arg-type]
+    )
+    assert both.winner == rule_side
+    assert both.value == ("x" if rule_side == "origin" else "y")

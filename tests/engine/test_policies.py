@@ -169,3 +169,16 @@ def test_additive_applies_both_deltas(tmp_path: Path) -> None:
     assert str(crm.get("Account", account)["Credit_Limit__c"]) == "1300.00"  # type: ignore[index]
     assert str(erp.get("customers", customer)["credit_limit"]) == "1300.00"  # type: ignore[index]
     asyncio.run(engine.close())
+
+
+def test_a_one_sided_edit_travels_whatever_side_the_conflict_rule_favours(
+    tmp_path: Path,
+) -> None:
+    # "source wins" settles conflicts; it does not make the target read-only.
+    engine, crm, erp, account, customer = _linked_pair(
+        tmp_path, {"conflict": {"default": "source"}}
+    )
+    erp.put("customers", {"phone": "300"}, customer)
+    _sync(engine)
+    assert crm.get("Account", account)["Phone"] == "300"  # type: ignore[index]
+    asyncio.run(engine.close())

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from isthmus.cli.output import console, fail, report_messages, run_table
+from isthmus.cli.reconcile import reconcile
 from isthmus.cli.sandbox import sandbox_app
 from isthmus.engine.config import load_config
 from isthmus.engine.engine import Engine
@@ -29,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_app)
+app.command()(reconcile)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The Isthmus config file.")]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 
 from isthmus.connectors.base import Connector
@@ -16,6 +17,7 @@ from isthmus.connectors.registry import create_connector
 from isthmus.engine.config import FlowConfig, LoadedConfig
 from isthmus.engine.flows import FlowBinding
 from isthmus.engine.policy import DeleteRule, FlowPolicy, SafetyLimits
+from isthmus.engine.reconcile import ReconcileReport, reconcile_flow
 from isthmus.engine.report import RunReport
 from isthmus.engine.runner import FlowRunner, Progress, RunOptions
 from isthmus.engine.sides import SideBinding
@@ -273,6 +275,42 @@ class Engine:
             RunOptions(actor=actor),
             work,
             message=f"review item {item_id} resolved by {actor}",
+        )
+
+    async def reconcile(self, names: Sequence[str] | None = None) -> list[ReconcileReport]:
+        """Compare both systems of each flow record by record; writes nothing."""
+        await self.describe()
+        return [await reconcile_flow(flow, self.store) for flow in self.ordered(names)]
+
+    async def repair(self, found: ReconcileReport, actor: str = "cli") -> RunReport:
+        """Send the records behind each drift through the normal pipeline."""
+        flow = self.flows[found.flow]
+        targets: dict[str, list[str]] = {}
+        for drift in found.drifts:
+            for system, native_id in drift.repair:
+                ids = targets.setdefault(system, [])
+                if native_id not in ids:
+                    ids.append(native_id)
+        # Forget what we last saw of them, so an unchanged-looking record is compared
+        # with its partner again instead of being skipped as "nothing changed".
+        with self.store.unit_of_work() as uow:
+            for system, ids in targets.items():
+                for native_id in ids:
+                    uow.touch_xref(flow.entity, system, native_id, None)
+        repairing = replace(flow, policy=replace(flow.policy, repair=True))
+
+        async def work(runner: FlowRunner) -> None:
+            for side in (flow.source, flow.target):
+                if side.system in targets:
+                    await runner.sync_ids(side.system, targets[side.system])
+
+        counts = ", ".join(f"{n} {kind}" for kind, n in found.counts().items() if n)
+        return await self._run(
+            repairing,
+            "reconcile",
+            RunOptions(actor=actor),
+            work,
+            message=f"reconciliation repair of {counts or 'nothing'}",
         )
 
     async def _parent_sync(self, missing: LookupUnresolved, origin: str, partner: str) -> bool:

@@ -136,8 +136,11 @@ def merge_field(
     rule: ConflictRule,
     owner: Literal["origin", "partner"] | None,
     times: Timestamps,
+    rule_side: Literal["origin", "partner"] | None = None,
 ) -> FieldOutcome:
-    """Merge one field. ``base_origin``/``base_partner`` are the base as each side would
+    """Merge one field. ``owner`` is the side that owns the field (``ownership``): its
+    value is kept even when only the other side moved. ``rule_side`` is the side a
+    ``source``/``target`` rule names: it only settles a change made on both sides. ``base_origin``/``base_partner`` are the base as each side would
     hold it (the base projected through that side's mapping), so a side that stores a
     value differently (truncated, rounded) does not look as if it changed."""
     origin_moved = not same(origin, base_origin)
@@ -147,9 +150,10 @@ def merge_field(
     if origin_moved and partner_moved:
         if same(origin, partner):
             return FieldOutcome(origin, "both", "both sides made the same change")
-        if rule in ("source", "target", "owner") or owner is not None:
-            effective: ConflictRule = "owner" if owner is not None else rule
-            return resolve_conflict(effective, origin, partner, base, owner=owner, times=times)
+        if owner is not None:
+            return resolve_conflict("owner", origin, partner, base, owner=owner, times=times)
+        if rule in ("source", "target"):
+            return resolve_conflict(rule, origin, partner, base, owner=rule_side, times=times)
         return resolve_conflict(rule, origin, partner, base, owner=owner, times=times)
     mover: Literal["origin", "partner"] = "origin" if origin_moved else "partner"
     if owner is not None and owner != mover:

@@ -292,6 +292,18 @@ def _merge_path(
         # First time these two records meet (linked by matching, or a field newly mapped):
         # there is no agreed value, so ownership or the flow's source picks a side.
         return _first_meeting(path, meeting, policy)
+    if (
+        policy.direction == "one_way"
+        and policy.repair
+        and _only_target_moved(path, meeting, policy)
+    ):
+        from_origin = meeting.origin.system == policy.source
+        fields = meeting.origin_fields if from_origin else meeting.partner_fields
+        return FieldOutcome(
+            fields[path],
+            "origin" if from_origin else "partner",
+            "reconciliation repair: the source's value restored on the target",
+        )
     if policy.direction == "one_way" and _only_target_moved(path, meeting, policy):
         # A one-way flow sends the source's changes; it does not police the target. A
         # field only the target changed is left alone (and reconciliation reports it).
@@ -307,8 +319,9 @@ def _merge_path(
         meeting.base_view(meeting.partner, path),
         meeting.base.get(path),
         rule=policy.rule_for(path),
-        owner=_owner_side(path, meeting, policy),
+        owner=_side_of(policy.owner_of(path), meeting),
         times=times,
+        rule_side=_rule_side(path, meeting, policy),
     )
 
 
@@ -341,16 +354,22 @@ def _first_meeting(path: str, meeting: _Meeting, policy: FlowPolicy) -> FieldOut
     return FieldOutcome(right, "partner", f"first link: {owner}'s value taken", conflict=True)
 
 
-def _owner_side(
+def _side_of(system: str | None, meeting: _Meeting) -> Literal["origin", "partner"] | None:
+    if system is None:
+        return None
+    return "origin" if system == meeting.origin.system else "partner"
+
+
+def _rule_side(
     path: str, meeting: _Meeting, policy: FlowPolicy
 ) -> Literal["origin", "partner"] | None:
+    """The side a ``source``/``target`` conflict rule names for this path, if any."""
     rule = policy.rule_for(path)
-    owner = policy.owner_of(path)
-    if owner is None and rule in ("source", "target"):
-        owner = policy.source if rule == "source" else policy.target
-    if owner is None:
-        return None
-    return "origin" if owner == meeting.origin.system else "partner"
+    if rule == "source":
+        return _side_of(policy.source, meeting)
+    if rule == "target":
+        return _side_of(policy.target, meeting)
+    return None
 
 
 def _writes_for(meeting: _Meeting, policy: FlowPolicy, decided: Flat) -> tuple[Write, ...]:

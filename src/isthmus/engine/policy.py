@@ -53,6 +53,9 @@ class FlowPolicy:
     safety: SafetyLimits = SafetyLimits()
     # Canonical paths each system's mapping can write (to_native), by system name.
     writable: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Set for reconciliation repairs only: a one-way flow then restores the source's
+    # value where only the target moved, instead of leaving the target's change alone.
+    repair: bool = False
 
     def other(self, system: str) -> str:
         return self.target if system == self.source else self.source
