@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from isthmus.cli.main import app
+from isthmus.engine.config import ReconcileConfig
 from isthmus.engine.engine import Engine
 from isthmus.engine.reconcile import ReconcileReport
 from isthmus.testing import MemoryConnector
@@ -42,7 +45,10 @@ def _hide_from_feed(engine: Engine, *systems: MemoryConnector) -> None:
 
 
 def _planted(
-    tmp_path: Path, direction: str = "both", on_delete: str = "propagate"
+    tmp_path: Path,
+    direction: str = "both",
+    on_delete: str = "propagate",
+    **flow: Any,
 ) -> tuple[Engine, MemoryConnector, MemoryConnector, dict[str, str]]:
     engine, crm, erp = open_engine(
         write_config(
@@ -51,6 +57,7 @@ def _planted(
                 "direction": direction,
                 "on_delete": {"action": on_delete},
                 "conflict": {"default": "source"},
+                **flow,
             },
         )
     )
@@ -161,3 +168,32 @@ def test_the_cli_finds_repairs_and_exits_by_the_outcome(tmp_path: Path) -> None:
         ).scalar_one()
     assert title == "Product 2"
     target.dispose()
+
+
+def test_a_scheduled_reconciliation_repairs_and_is_recorded(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from isthmus.engine.scheduler import Scheduler
+
+    engine, _, erp, planted = _planted(
+        tmp_path, direction="one_way", reconcile={"every": "1h", "repair": True}
+    )
+    scheduler = Scheduler(engine)
+    (entry,) = [e for e in scheduler.entries if e.kind == "repair"]
+
+    async def later() -> None:
+        assert await scheduler.tick(datetime.now(UTC)) == 0, "not due at start"
+        assert await scheduler.tick(entry.next_due + timedelta(seconds=1)) == 1
+        await scheduler.work_once()
+
+    asyncio.run(later())
+    assert erp.get("customers", planted["mismatch"])["phone"] == "1"  # type: ignore[index]
+    runs = engine.store.runs("customers")
+    assert [r.trigger for r in runs[:2]] == ["reconcile", "reconcile"]
+    assert _reconcile(engine).clean
+    asyncio.run(engine.close())
+
+
+def test_a_reconcile_schedule_needs_a_period(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="reconcile needs 'every'"):
+        ReconcileConfig(repair=True)

@@ -99,6 +99,30 @@ class MatchConfig(_Strict):
     keys: list[str] = Field(default_factory=list)
 
 
+class ReconcileConfig(_Strict):
+    """When ``isthmus run`` reconciles a flow, and whether it repairs what it finds."""
+
+    every: timedelta | None = None
+    cron: str | None = None
+    repair: bool = False
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return TriggerConfig._cron(value)
+
+    @model_validator(mode="after")
+    def _scheduled(self) -> ReconcileConfig:
+        if self.every is None and self.cron is None:
+            raise ValueError("reconcile needs 'every' (e.g. 24h) or 'cron' (e.g. '0 3 * * *')")
+        return self
+
+
 class SafetyConfig(_Strict):
     max_delete_ratio: float = Field(default=0.2, ge=0, le=1)
     max_overwrite_ratio: float = Field(default=0.5, ge=0, le=1)
@@ -122,6 +146,7 @@ class FlowConfig(_Strict):
     page_size: int = Field(default=1000, ge=1, le=100_000)
     depends_on: list[str] = Field(default_factory=list)
     enabled: bool = True
+    reconcile: ReconcileConfig | None = None
 
     @field_validator("trigger", mode="before")
     @classmethod

@@ -280,7 +280,27 @@ class Engine:
     async def reconcile(self, names: Sequence[str] | None = None) -> list[ReconcileReport]:
         """Compare both systems of each flow record by record; writes nothing."""
         await self.describe()
-        return [await reconcile_flow(flow, self.store) for flow in self.ordered(names)]
+        reports = []
+        for flow in self.ordered(names):
+            # Recorded as a run, so `isthmus status` and the run history show when both
+            # systems were last compared and what was found.
+            run = self.store.start_run(flow.name, "reconcile")
+            try:
+                found = await reconcile_flow(flow, self.store)
+            except BaseException as error:
+                self.store.finish_run(run.id, "failed", {}, repr(error))
+                raise
+            counts = {kind: n for kind, n in found.counts().items() if n}
+            counts["compared"] = found.compared
+            summary = ", ".join(f"{n} {kind}" for kind, n in found.counts().items() if n)
+            self.store.finish_run(
+                run.id,
+                "succeeded" if found.clean else "partial",
+                counts,
+                f"reconciliation: {summary or 'both systems agree'}",
+            )
+            reports.append(found)
+        return reports
 
     async def repair(self, found: ReconcileReport, actor: str = "cli") -> RunReport:
         """Send the records behind each drift through the normal pipeline."""

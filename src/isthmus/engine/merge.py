@@ -138,11 +138,14 @@ def merge_field(
     times: Timestamps,
     rule_side: Literal["origin", "partner"] | None = None,
 ) -> FieldOutcome:
-    """Merge one field. ``owner`` is the side that owns the field (``ownership``): its
-    value is kept even when only the other side moved. ``rule_side`` is the side a
-    ``source``/``target`` rule names: it only settles a change made on both sides. ``base_origin``/``base_partner`` are the base as each side would
-    hold it (the base projected through that side's mapping), so a side that stores a
-    value differently (truncated, rounded) does not look as if it changed."""
+    """Merge one field.
+
+    ``owner`` is the side that owns the field (``ownership``): its value is kept even
+    when only the other side moved. ``rule_side`` is the side a ``source``/``target``
+    rule names: it only settles a change made on both sides. ``base_origin`` and
+    ``base_partner`` are the base as each side would hold it (projected through that
+    side's mapping), so a side that stores a value differently (truncated, rounded)
+    does not look as if it changed."""
     origin_moved = not same(origin, base_origin)
     partner_moved = not same(partner, base_partner)
     if not origin_moved and not partner_moved:

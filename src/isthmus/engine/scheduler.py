@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from isthmus.engine.engine import Engine
 from isthmus.engine.report import RunReport
@@ -27,6 +28,7 @@ class Entry:
     poll: timedelta | None
     cron: str | None
     next_due: datetime
+    kind: Literal["run", "reconcile", "repair"] = "run"
 
     def advance(self, now: datetime) -> None:
         if self.cron:
@@ -57,6 +59,14 @@ class Scheduler:
             for flow in engine.ordered()
             if flow.config.trigger.poll or flow.config.trigger.cron
         ]
+        for flow in engine.ordered():
+            plan = flow.config.reconcile
+            if plan is not None:
+                # The first reconciliation waits one period: a fresh start syncs first.
+                kind: Literal["reconcile", "repair"] = "repair" if plan.repair else "reconcile"
+                entry = Entry(flow.name, plan.every, plan.cron, now, kind)
+                entry.advance(now)
+                self.entries.append(entry)
         for entry in self.entries:
             if entry.cron:
                 entry.advance(now)
@@ -79,7 +89,8 @@ class Scheduler:
         queued = 0
         for entry in self.entries:
             if entry.next_due <= now:
-                queued += await self.queue.put(WorkItem(entry.flow, trigger="schedule"))
+                item = WorkItem(entry.flow, entry.kind, trigger="schedule")
+                queued += await self.queue.put(item)
                 entry.advance(now)
         return queued
 
@@ -91,12 +102,23 @@ class Scheduler:
                 report = await self.engine.sync_ids(
                     item.flow, item.system, item.ids, trigger=item.trigger
                 )
+            elif item.kind in ("reconcile", "repair"):
+                report = await self._reconcile(item.flow, repair=item.kind == "repair")
             else:
                 report = await self.engine.run_flow(flow, RunOptions(), trigger=item.trigger)
         finally:
             self.queue.done(item)
         if self.on_report is not None:
             self.on_report(report)
+        return report
+
+    async def _reconcile(self, flow: str, *, repair: bool) -> RunReport:
+        (found,) = await self.engine.reconcile([flow])
+        if repair and not found.clean:
+            return await self.engine.repair(found, actor="schedule")
+        report = RunReport(flow, "reconcile", status="succeeded" if found.clean else "partial")
+        counts = ", ".join(f"{n} {kind}" for kind, n in found.counts().items() if n)
+        report.messages.append(f"reconciliation: {counts or 'both systems agree'}")
         return report
 
     async def serve(self) -> None:

@@ -12,7 +12,7 @@ class WorkItem:
     """Run a flow, or sync named records of one system through a flow."""
 
     flow: str
-    kind: Literal["run", "records"] = "run"
+    kind: Literal["run", "records", "reconcile", "repair"] = "run"
     system: str | None = None
     ids: tuple[str, ...] = ()
     trigger: str = "schedule"
