@@ -50,6 +50,15 @@ def parse_yaml(text: str, source: str, *, expand_env: bool = False) -> YamlDocum
         raise ConfigError(
             f"not valid YAML: {error.problem}{context}", where=f"{source}:{line}"
         ) from None
+    except yaml.YAMLError as error:
+        # Reader errors (control characters, a stray NUL) carry a character position.
+        position = getattr(error, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+        reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+        raise ConfigError(
+            f"not valid YAML: {reason}; remove control characters from the file",
+            where=f"{source}:{line}",
+        ) from None
     lines: dict[PathKey, int] = {}
     if node is None:
         return YamlDocument({}, source, lines)
