@@ -189,7 +189,47 @@ def _seed_account(
         },
         at=at,
     )
+    if number % 2 == 0:
+        _seed_quote_and_order(store, opportunity["Id"], account_id, pricebook_id, entry, number, at)
     _seed_erp_documents(store, generator, number, account_id, quantity * float(entry["price"]), at)
+
+
+def _seed_quote_and_order(
+    store: RecordStore,
+    opportunity_id: str,
+    account_id: str,
+    pricebook_id: str,
+    entry: dict[str, str | float],
+    number: int,
+    at: dt.datetime,
+) -> None:
+    line = {"PricebookEntryId": entry["Id"], "Quantity": 2.0, "UnitPrice": entry["price"]}
+    quote = store.create(
+        "Quote",
+        {
+            "Name": f"Q-{number:06d}",
+            "OpportunityId": opportunity_id,
+            "AccountId": account_id,
+            "Pricebook2Id": pricebook_id,
+            "Status": "Accepted",
+        },
+        at=at,
+    )
+    store.create("QuoteLineItem", {"QuoteId": quote["Id"], **line}, at=at)
+    order = store.create(
+        "Order",
+        {
+            "AccountId": account_id,
+            "OpportunityId": opportunity_id,
+            "QuoteId": quote["Id"],
+            "Pricebook2Id": pricebook_id,
+            "EffectiveDate": at.date().isoformat(),
+            "Status": "Draft",
+            "ERP_Order_Number__c": f"SO-{number:06d}",
+        },
+        at=at,
+    )
+    store.create("OrderItem", {"OrderId": order["Id"], **line}, at=at)
 
 
 def _seed_erp_documents(
@@ -225,6 +265,20 @@ def _seed_erp_documents(
         },
         at=at,
     )
+    if number % 5 == 0:
+        store.create(
+            "ERP_Credit_Memo__c",
+            {
+                "Name": f"CM-{number:06d}",
+                "Account__c": account_id,
+                "Invoice__c": invoice["Id"],
+                "ERP_Credit_Memo_Number__c": f"CM-{number:06d}",
+                "Credit_Date__c": at.date().isoformat(),
+                "Amount__c": round(amount * 0.1, 2),
+                "Reason__c": "Damaged goods",
+            },
+            at=at,
+        )
     if number % 3 == 0:
         store.create(
             "ERP_Payment__c",
