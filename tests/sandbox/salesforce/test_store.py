@@ -18,7 +18,8 @@ from isthmus.sandbox.salesforce.ids import (
 from isthmus.sandbox.salesforce.objects import sandbox_schema
 from isthmus.sandbox.salesforce.persistence import SqlitePersistence
 from isthmus.sandbox.salesforce.seed import plan_for, seed_store
-from isthmus.sandbox.salesforce.store import ChangeNotice, RecordStore
+from isthmus.sandbox.salesforce.store import RecordStore
+from isthmus.sandbox.salesforce.transaction import ChangeNotice
 
 
 @pytest.fixture

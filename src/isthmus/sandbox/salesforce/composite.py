@@ -277,31 +277,33 @@ async def composite(request: Request, version: str, session: SessionDep) -> JSON
 async def _run_subrequest(
     client: httpx.AsyncClient, headers: dict[str, str], sub: Any, answers: dict[str, Any]
 ) -> dict[str, Any]:
+    """Run one subrequest through the routes; remember its answer under its referenceId."""
     reference_id = str(sub.get("referenceId", "")) if isinstance(sub, dict) else ""
     try:
         if not isinstance(sub, dict) or not sub.get("url") or not sub.get("method"):
             raise SalesforceApiError(
                 400, "JSON_PARSER_ERROR", "Each subrequest needs method and url."
             )
+        extra_headers = sub.get("httpHeaders") or {}
+        if not isinstance(extra_headers, dict):
+            raise SalesforceApiError(400, "JSON_PARSER_ERROR", "httpHeaders must be an object.")
         url = _substitute(str(sub["url"]), answers)
         payload = sub.get("body")
         content = None if payload is None else _substitute(json.dumps(payload), answers, quote=True)
     except SalesforceApiError as error:
-        return _sub_result(reference_id, 400, error.rest_body())
+        return _sub_result(reference_id, error.status, error.rest_body())
     answer = await client.request(
         str(sub["method"]).upper(),
         url,
         content=content,
-        headers={**headers, "Content-Type": "application/json", **sub.get("httpHeaders", {})},
+        headers={**headers, "Content-Type": "application/json", **extra_headers},
     )
     parsed = answer.json() if answer.content else None
     if reference_id and answer.status_code < 400:
         answers[reference_id] = parsed
-    location = (
-        {"Location": f"{url}/{parsed['id']}"}
-        if answer.status_code == 201 and isinstance(parsed, dict) and "id" in parsed
-        else {}
-    )
+    location = {}
+    if answer.status_code == 201 and isinstance(parsed, dict) and "id" in parsed:
+        location["Location"] = f"{url}/{parsed['id']}"
     return _sub_result(reference_id, answer.status_code, parsed, location)
 
 
@@ -316,22 +318,26 @@ def _sub_result(
     }
 
 
+def _follow(value: Any, path: str) -> Any:
+    """Walk ``.field`` and ``[index]`` steps of a reference through a JSON answer."""
+    for key, index in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
+        if key and isinstance(value, dict):
+            value = value.get(key)
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return None
+    return value
+
+
 def _substitute(text: str, answers: dict[str, Any], *, quote: bool = False) -> str:
+    """Replace each ``@{referenceId.path}`` in ``text`` by the value it points to.
+
+    With ``quote`` the text is JSON and values are escaped to stay valid inside strings.
+    """
+
     def replace(match: re.Match[str]) -> str:
-        value: Any = answers.get(match.group(1))
-        for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", match.group(2)):
-            key, index = step
-            if value is None:
-                break
-            value = (
-                value.get(key)
-                if key and isinstance(value, dict)
-                else (
-                    value[int(index)]
-                    if index and isinstance(value, list) and int(index) < len(value)
-                    else None
-                )
-            )
+        value = _follow(answers.get(match.group(1)), match.group(2))
         if value is None:
             raise SalesforceApiError(
                 400,

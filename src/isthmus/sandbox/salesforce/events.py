@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from isthmus.sandbox.salesforce.store import ChangeNotice
+from isthmus.sandbox.salesforce.transaction import ChangeNotice
 
 _LOG = logging.getLogger(__name__)
 MAX_KEPT_EVENTS = 100_000

@@ -76,7 +76,7 @@ async def sobject_basic_info(
     check_version(version)
     state = sandbox(request)
     obj = state.store.object_def(object_name)
-    recent = list(state.store.records(obj.name))[-5:]
+    recent = state.store.latest(obj.name, 5)
     return {
         "objectDescribe": obj.describe_summary(version),
         "recentItems": [
@@ -88,7 +88,7 @@ async def sobject_basic_info(
                 "Id": r["Id"],
                 **({"Name": r["Name"]} if "Name" in r else {}),
             }
-            for r in reversed(recent)
+            for r in recent
         ],
     }
 

@@ -21,7 +21,7 @@ from isthmus.sandbox.salesforce.ids import format_datetime, parse_datetime
 from isthmus.sandbox.salesforce.schema import ObjectDef
 from isthmus.sandbox.salesforce.soql_eval import attributes
 from isthmus.sandbox.salesforce.state import SessionDep, check_version, json_object, sandbox
-from isthmus.sandbox.salesforce.store import Record
+from isthmus.sandbox.salesforce.transaction import Record
 from isthmus.sandbox.salesforce.writes import MultipleMatchesError, external_id_field, upsert
 
 router = APIRouter()
@@ -100,7 +100,9 @@ async def get_deleted(
     }
 
 
-def _replication_window(request: Request, max_days: int, now: dt.datetime) -> tuple[Any, Any]:
+def _replication_window(
+    request: Request, max_days: int, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
     try:
         start = parse_datetime(request.query_params["start"])
         end = parse_datetime(request.query_params["end"])

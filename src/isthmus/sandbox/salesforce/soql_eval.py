@@ -22,7 +22,8 @@ from isthmus.sandbox.salesforce import soql
 from isthmus.sandbox.salesforce.errors import SalesforceApiError, invalid_field
 from isthmus.sandbox.salesforce.ids import format_datetime, normalise_id, parse_datetime
 from isthmus.sandbox.salesforce.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef, ObjectDef, Schema
-from isthmus.sandbox.salesforce.store import Record, RecordStore
+from isthmus.sandbox.salesforce.store import RecordStore
+from isthmus.sandbox.salesforce.transaction import Record
 
 MAX_OFFSET = 2000
 _NO_SUCH_COLUMN_HINT = (

@@ -51,7 +51,7 @@ def sandbox(request: Request) -> SandboxState:
     return state
 
 
-def require_session(request: Request) -> Session:
+async def require_session(request: Request) -> Session:
     """FastAPI dependency: the caller's session, or 401 INVALID_SESSION_ID."""
     return sandbox(request).tokens.check(request)
 

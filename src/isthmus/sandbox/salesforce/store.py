@@ -16,62 +16,24 @@ import contextlib
 import contextvars
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from isthmus.sandbox.salesforce.errors import SalesforceApiError, invalid_type, not_found
 from isthmus.sandbox.salesforce.ids import format_datetime, make_id, normalise_id, utc_now
 from isthmus.sandbox.salesforce.objects import SANDBOX_USER_ID
 from isthmus.sandbox.salesforce.persistence import SqlitePersistence
 from isthmus.sandbox.salesforce.schema import ObjectDef, Schema
+from isthmus.sandbox.salesforce.transaction import (
+    ChangeNotice,
+    ChangeType,
+    Record,
+    Savepoint,
+    Transaction,
+    UndoEntry,
+)
 from isthmus.sandbox.salesforce.validation import prepare_write
 
-Record = dict[str, Any]
-ChangeType = Literal["CREATE", "UPDATE", "DELETE", "UNDELETE"]
 IndexKey = tuple[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class ChangeNotice:
-    """One committed change, as the event stream needs it."""
-
-    change_type: ChangeType
-    object_name: str
-    record_id: str
-    changed_fields: tuple[str, ...]
-    nulled_fields: tuple[str, ...]
-    values: Mapping[str, Any]
-    user_id: str
-    committed_at: dt.datetime
-
-
-@dataclass
-class _Undo:
-    object_name: str
-    record_id: str
-    before: Record | None
-    deleted_at_before: str | None
-
-
-@dataclass
-class _Transaction:
-    undo: list[_Undo] = field(default_factory=list)
-    notices: list[ChangeNotice] = field(default_factory=list)
-
-
-@dataclass
-class Savepoint:
-    """A mark inside the current transaction that can be rolled back to."""
-
-    store: RecordStore
-    transaction: _Transaction
-    undo_mark: int
-    notice_mark: int
-
-    def rollback(self) -> None:
-        """Undo every write made since this savepoint."""
-        self.store._undo_to(self.transaction, self.undo_mark)
-        del self.transaction.notices[self.notice_mark :]
 
 
 class RecordStore:
@@ -99,7 +61,7 @@ class RecordStore:
             for obj in schema.objects.values()
         }
         self._dirty: set[tuple[str, str]] = set()
-        self._transaction: contextvars.ContextVar[_Transaction | None] = contextvars.ContextVar(
+        self._transaction: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
             f"sandbox-transaction-{id(self)}", default=None
         )
         if persistence is not None:
@@ -138,6 +100,16 @@ class RecordStore:
             if include_deleted or not record["IsDeleted"]:
                 yield record
 
+    def latest(self, object_name: str, count: int) -> list[Record]:
+        """The ``count`` most recently created live records, newest first."""
+        found: list[Record] = []
+        for record in reversed(self._records[object_name].values()):
+            if len(found) == count:
+                break
+            if not record["IsDeleted"]:
+                found.append(record)
+        return found
+
     def find(self, object_name: str, field_name: str, value: Any) -> list[Record]:
         """Live records whose indexed ``field_name`` equals ``value`` (case-insensitive)."""
         index = self._indexes.get((object_name, (field_name,)), {})
@@ -157,9 +129,11 @@ class RecordStore:
         """A block of writes; an exception inside rolls the block back and re-raises."""
         current = self._transaction.get()
         outermost = current is None
-        transaction = current or _Transaction()
+        transaction = current or Transaction()
         token = self._transaction.set(transaction) if outermost else None
-        savepoint = Savepoint(self, transaction, len(transaction.undo), len(transaction.notices))
+        savepoint = Savepoint(
+            transaction, len(transaction.undo), len(transaction.notices), self._undo_to
+        )
         try:
             yield savepoint
         except BaseException:
@@ -329,7 +303,7 @@ class RecordStore:
         if transaction is not None:
             before = self._records[object_name].get(record_id)
             transaction.undo.append(
-                _Undo(object_name, record_id, before, self._deleted_at.get(record_id))
+                UndoEntry(object_name, record_id, before, self._deleted_at.get(record_id))
             )
         self._put(object_name, record_id, record, deleted)
 
@@ -365,7 +339,7 @@ class RecordStore:
             index = self._indexes.get((object_name, fields), {})
             index.get(key, set()).discard(record["Id"])
 
-    def _undo_to(self, transaction: _Transaction, mark: int) -> None:
+    def _undo_to(self, transaction: Transaction, mark: int) -> None:
         while len(transaction.undo) > mark:
             undo = transaction.undo.pop()
             self._put(undo.object_name, undo.record_id, undo.before, undo.deleted_at_before)
@@ -395,7 +369,7 @@ class RecordStore:
         else:
             transaction.notices.append(notice)
 
-    def _commit(self, transaction: _Transaction) -> None:
+    def _commit(self, transaction: Transaction) -> None:
         if self.persistence is not None and self._dirty:
             rows = [
                 (name, rid, self._records[name].get(rid), self._deleted_at.get(rid))

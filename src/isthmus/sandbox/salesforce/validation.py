@@ -148,13 +148,13 @@ def prepare_write(obj: ObjectDef, payload: Mapping[str, Any], *, creating: bool)
         for field in obj.fields:
             if field.createable and field.name not in values:
                 values[field.name] = field.default
+    # On create every createable field is in values by now (given or defaulted), so one
+    # check covers "left out" and "sent empty" alike; on update only fields sent count.
     missing = [
         f.name
         for f in obj.fields
         if f.required and f.name in values and values[f.name] in (None, "")
     ]
-    if creating:
-        missing += [f.name for f in obj.fields if f.required and f.name not in values]
     if missing:
         raise SalesforceApiError(
             400,

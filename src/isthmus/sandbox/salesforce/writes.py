@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse
 from isthmus.sandbox.salesforce.errors import SalesforceApiError, not_found
 from isthmus.sandbox.salesforce.ids import normalise_id
 from isthmus.sandbox.salesforce.schema import ObjectDef
-from isthmus.sandbox.salesforce.store import Record, RecordStore
+from isthmus.sandbox.salesforce.store import RecordStore
+from isthmus.sandbox.salesforce.transaction import Record
 
 
 class MultipleMatchesError(SalesforceApiError):
