@@ -52,6 +52,15 @@ def test_injected_errors_use_salesforce_error_bodies(fresh: RunningSandbox) -> N
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
 
 
+def test_dropped_connections_reach_simple_salesforce_as_transport_errors(
+    fresh: RunningSandbox,
+) -> None:
+    sf = fresh.simple_salesforce()
+    _faults(fresh, drop_rate=1.0)
+    with pytest.raises(requests.exceptions.RequestException):
+        sf.query("SELECT Id FROM Account")
+
+
 def test_fault_sequence_is_reproducible_with_a_seed() -> None:
     def statuses() -> list[int]:
         settings = SandboxSettings(volume="empty")

@@ -229,3 +229,35 @@ def test_refused_request_when_budget_is_spent(fresh: RunningSandbox) -> None:
     with pytest.raises(SalesforceRefusedRequest) as raised:
         sf.query("SELECT Id FROM Account")
     assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_bulk2_upsert_update_delete_and_parent_lookup(sf: Salesforce) -> None:
+    key = _unique("BK")
+    sf.bulk2.Account.upsert(
+        records=[{"ERP_Customer_Number__c": key, "Name": "Bulk parent"}],
+        external_id_field="ERP_Customer_Number__c",
+        wait=0.05,
+    )
+    second = sf.bulk2.Account.upsert(
+        records=[{"ERP_Customer_Number__c": key, "Name": "Bulk parent v2"}],
+        external_id_field="ERP_Customer_Number__c",
+        wait=0.05,
+    )
+    rows = list(
+        csv.DictReader(io.StringIO(sf.bulk2.Account.get_successful_records(second[0]["job_id"])))
+    )
+    assert rows[0]["sf__Created"] == "false"
+    parent_id = rows[0]["sf__Id"]
+    # A Relationship.ExternalId column links the child to the parent found by that key.
+    contacts = sf.bulk2.Contact.insert(
+        records=[{"LastName": "Child", "Account.ERP_Customer_Number__c": key}], wait=0.05
+    )
+    contact_id = next(
+        csv.DictReader(io.StringIO(sf.bulk2.Contact.get_successful_records(contacts[0]["job_id"])))
+    )["sf__Id"]
+    assert sf.Contact.get(contact_id)["AccountId"] == parent_id
+    sf.bulk2.Contact.update(records=[{"Id": contact_id, "Title": "Buyer"}], wait=0.05)
+    assert sf.Contact.get(contact_id)["Title"] == "Buyer"
+    sf.bulk2.Contact.delete(records=[{"Id": contact_id}], wait=0.05)
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.get(contact_id)

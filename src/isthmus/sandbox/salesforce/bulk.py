@@ -74,6 +74,8 @@ class BulkJob:
         return bulk_csv.LINE_ENDINGS[self.line_ending_name]
 
     def info(self) -> dict[str, Any]:
+        """The job info body. A transitional state set by the last change (e.g.
+        ``UploadComplete`` after the PATCH) is reported once, then the real state."""
         state, self.reported_state = self.reported_state or self.state, None
         answer: dict[str, Any] = {
             "id": self.id,
