@@ -9,6 +9,7 @@ import json
 import uuid
 
 import pytest
+import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
@@ -186,31 +187,29 @@ def test_exception_classes_match_status_codes(sf: Salesforce) -> None:
     assert too_long.value.content[0]["errorCode"] == "STRING_TOO_LONG"
 
 
-def test_expired_session_raises_for_a_direct_session(shared: RunningSandbox) -> None:
-    import requests
-
+# Tests that expire every token use their own org, so the module's shared client stays valid.
+def test_expired_session_raises_for_a_direct_session(fresh: RunningSandbox) -> None:
     session = requests.Session()
-    session.mount("https://", SandboxAdapter(shared.url))
+    session.mount("https://", SandboxAdapter(fresh.url))
     direct = Salesforce(
-        instance_url="https://sandbox.example", session_id=shared.token(), session=session
+        instance_url="https://sandbox.example", session_id=fresh.token(), session=session
     )
-    assert direct.query("SELECT COUNT() FROM Account")["totalSize"] >= 0
-    shared.sandbox.state.tokens.expire_all()
+    assert direct.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    fresh.sandbox.state.tokens.expire_all()
     with pytest.raises(SalesforceExpiredSession) as raised:
         direct.query("SELECT COUNT() FROM Account")
     assert raised.value.content[0]["errorCode"] == "INVALID_SESSION_ID"
 
 
-def test_password_login_refreshes_after_expiry(shared: RunningSandbox) -> None:
-    sf = shared.simple_salesforce()
-    shared.sandbox.state.tokens.expire_all()
+def test_password_login_refreshes_after_expiry(fresh: RunningSandbox) -> None:
+    sf = fresh.simple_salesforce()
+    sf.Account.create({"Name": "Before expiry"})
+    fresh.sandbox.state.tokens.expire_all()
     # simple-salesforce logs in again on INVALID_SESSION_ID when it knows the password.
-    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] > 0
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
 
 
 def test_wrong_password_fails_authentication(shared: RunningSandbox) -> None:
-    import requests
-
     session = requests.Session()
     session.mount("https://", SandboxAdapter(shared.url))
     with pytest.raises(SalesforceAuthenticationFailed, match="invalid_grant"):
