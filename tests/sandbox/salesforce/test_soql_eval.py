@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isthmus.sandbox.salesforce.errors import SalesforceApiError
 from isthmus.sandbox.salesforce.objects import sandbox_schema
@@ -148,3 +150,41 @@ def test_errors(store: RecordStore, text: str, code: str) -> None:
         compile_query(text, store.schema, NOW.date())
     assert raised.value.code == code
     assert raised.value.status == 400
+
+
+_ATOMS = (
+    "Name LIKE 'a%'",
+    "AnnualRevenue > 5",
+    "AnnualRevenue = null",
+    "Type IN ('Partner')",
+    "Type != 'Prospect'",
+    "BillingCity = 'Paris'",
+    "CreatedDate = TODAY",
+    "Name LIKE '%o%'",
+)
+
+
+@st.composite
+def _boolean_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    if depth >= 3 or draw(st.booleans()):
+        return draw(st.sampled_from(_ATOMS))
+    kind = draw(st.sampled_from(["NOT", "AND", "OR"]))
+    if kind == "NOT":
+        return f"NOT ({draw(_boolean_trees(depth + 1))})"
+    return f"({draw(_boolean_trees(depth + 1))}) {kind} ({draw(_boolean_trees(depth + 1))})"
+
+
+def _ids(store: RecordStore, where: str | None) -> set[str]:
+    text = "SELECT Id FROM Account" + (f" WHERE {where}" if where else "")
+    compiled = compile_query(text, store.schema, NOW.date())
+    return {row["Id"] for row in run(compiled, store, include_deleted=False)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(_boolean_trees(), _boolean_trees())
+def test_where_follows_boolean_algebra(store: RecordStore, left: str, right: str) -> None:
+    everything = _ids(store, None)
+    a, b = _ids(store, left), _ids(store, right)
+    assert _ids(store, f"NOT ({left})") == everything - a
+    assert _ids(store, f"({left}) AND ({right})") == a & b
+    assert _ids(store, f"({left}) OR ({right})") == a | b

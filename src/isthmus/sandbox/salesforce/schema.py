@@ -8,7 +8,7 @@ object a reference points to (and under which relationship name).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -249,6 +249,3 @@ class Schema:
             for ref in child.fields
             if ref.reference_to == parent
         ]
-
-    def as_mapping(self) -> Mapping[str, ObjectDef]:
-        return self.objects

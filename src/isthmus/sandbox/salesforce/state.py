@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -74,7 +73,3 @@ async def json_object(request: Request) -> dict[str, Any]:
             400, "JSON_PARSER_ERROR", "Expected a JSON object as the request body."
         )
     return body
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

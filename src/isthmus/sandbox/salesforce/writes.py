@@ -113,13 +113,6 @@ def _matches(store: RecordStore, obj: ObjectDef, key: str, value: Any) -> list[R
     return store.find(obj.name, key, value)
 
 
-def save_result(record_id: str | None, error: SalesforceApiError | None) -> dict[str, Any]:
-    """One SaveResult of a collections answer."""
-    if error is None:
-        return {"id": record_id, "success": True, "errors": []}
-    return {"success": False, "errors": [error.record_error()]}
-
-
 ROLLED_BACK = SalesforceApiError(
     400,
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
