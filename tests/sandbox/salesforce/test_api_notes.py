@@ -309,6 +309,7 @@ def test_9_bulk_ingest_needs_upload_complete(fresh: RunningSandbox) -> None:
         )
         closed = client.patch(f"{API}/jobs/ingest/{job['id']}", json={"state": "UploadComplete"})
         assert closed.json()["state"] == "UploadComplete"
+        assert client.get(f"{API}/jobs/ingest/{job['id']}").json()["state"] == "InProgress"
         info = client.get(f"{API}/jobs/ingest/{job['id']}").json()
         assert info["state"] == "JobComplete"
         assert info["numberRecordsProcessed"] == 2
@@ -333,7 +334,8 @@ def test_9_bulk_query_job(http: httpx.Client) -> None:
         json={"operation": "query", "query": "SELECT Id, Name FROM Product2 ORDER BY Name"},
     ).json()
     assert job["jobType"] == "V2Query"
-    assert http.get(f"{API}/jobs/query/{job['id']}").json()["state"] == "JobComplete"
+    states = [http.get(f"{API}/jobs/query/{job['id']}").json()["state"] for _ in range(2)]
+    assert states == ["InProgress", "JobComplete"]
     page = http.get(f"{API}/jobs/query/{job['id']}/results", params={"maxRecords": 2})
     assert page.headers["Sforce-NumberOfRecords"] == "2"
     assert page.headers["Sforce-Locator"] == "2"

@@ -3,8 +3,9 @@
 Ingest: ``POST /jobs/ingest`` opens a job (``Open``); ``PUT .../batches`` uploads CSV;
 ``PATCH`` with ``{"state": "UploadComplete"}`` starts processing (without it nothing
 happens, as in Salesforce); ``Aborted`` stops it and leaves the rows unprocessed. The
-sandbox processes at once, so the PATCH answers ``UploadComplete`` and the next GET shows
-``JobComplete``. Results: ``successfulResults`` (``sf__Id, sf__Created`` + the row),
+sandbox processes at once, but reports the states a client would see while polling: the
+PATCH answers ``UploadComplete``, the next GET ``InProgress``, later ones ``JobComplete``.
+Results: ``successfulResults`` (``sf__Id, sf__Created`` + the row),
 ``failedResults`` (``sf__Id, sf__Error`` + the row), ``unprocessedrecords`` (the row).
 
 Query: ``POST /jobs/query`` runs the SOQL; ``GET .../results?locator=&maxRecords=`` pages
@@ -56,7 +57,8 @@ class BulkJob:
     line_ending_name: str = "LF"
     external_id_field: str | None = None
     state: str = "Open"
-    reported_state: str | None = None
+    #: Transitional states still to report, oldest first (see :meth:`info`).
+    states_to_report: list[str] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     successes: list[list[Any]] = field(default_factory=list)
     failures: list[list[Any]] = field(default_factory=list)
@@ -74,9 +76,13 @@ class BulkJob:
         return bulk_csv.LINE_ENDINGS[self.line_ending_name]
 
     def info(self) -> dict[str, Any]:
-        """The job info body. A transitional state set by the last change (e.g.
-        ``UploadComplete`` after the PATCH) is reported once, then the real state."""
-        state, self.reported_state = self.reported_state or self.state, None
+        """The job info body.
+
+        The sandbox finishes a job at once, but clients poll through the states a real
+        job passes: each read reports the next pending transitional state
+        (``UploadComplete``, then ``InProgress``) before the final one.
+        """
+        state = self.states_to_report.pop(0) if self.states_to_report else self.state
         answer: dict[str, Any] = {
             "id": self.id,
             "operation": self.operation,
@@ -188,7 +194,7 @@ async def change_job_state(
         return job.info()
     if wanted == "UploadComplete" and job.kind == "ingest" and job.state == "Open":
         _process_ingest(state, job)
-        job.reported_state = "UploadComplete"
+        job.states_to_report = ["UploadComplete", "InProgress"]
         return job.info()
     raise _invalid_job(f"Cannot change job {job_id} from {job.state} to {wanted}")
 
@@ -287,7 +293,7 @@ async def create_query_job(request: Request, version: str, session: SessionDep) 
         )
     job.object_name, job.query, job.query_ids = compiled.obj.name, compiled, ids
     job.header = [column.column_name for column in compiled.columns]
-    job.state, job.reported_state = "JobComplete", "UploadComplete"
+    job.state, job.states_to_report = "JobComplete", ["UploadComplete", "InProgress"]
     state.jobs[job.id] = job
     return job.info()
 
