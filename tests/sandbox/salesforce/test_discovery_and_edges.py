@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from simple_salesforce import Salesforce
 
-from isthmus.sandbox.salesforce.settings import SandboxSettings
+from isthmus.sandbox.salesforce.settings import Credentials, SandboxSettings
 from tests.sandbox.salesforce.conftest import API, RunningSandbox, serve_sandbox
 
 
@@ -150,3 +150,26 @@ def test_limit_admin_endpoint_validates_input(fresh: RunningSandbox) -> None:
     assert httpx.post(f"{fresh.url}/__sandbox/limits", json={"used": -1}).status_code == 400
     changed = httpx.post(f"{fresh.url}/__sandbox/limits", json={"daily_api_requests": 50})
     assert changed.json() == {"daily_api_requests": 50, "used": 0}
+
+
+def test_password_grant_wants_the_security_token_when_one_is_set() -> None:
+    settings = SandboxSettings(volume="empty", credentials=Credentials(security_token="TOK123"))
+    form = {
+        "grant_type": "password",
+        "client_id": settings.credentials.client_id,
+        "client_secret": settings.credentials.client_secret,
+        "username": settings.credentials.username,
+    }
+    with serve_sandbox(settings) as running:
+        url = f"{running.url}/services/oauth2/token"
+        without = httpx.post(url, data={**form, "password": settings.credentials.password})
+        with_token = httpx.post(
+            url, data={**form, "password": settings.credentials.password + "TOK123"}
+        )
+        wrong_client = httpx.post(url, data={**form, "client_id": "other", "password": "x"})
+    assert without.json()["error"] == "invalid_grant"
+    assert with_token.status_code == 200
+    assert wrong_client.json() == {
+        "error": "invalid_client_id",
+        "error_description": "client identifier invalid",
+    }
