@@ -11,3 +11,4 @@ sandbox_app = typer.Typer(
 )
 
 # Each vendor's sandbox registers its command below (one line per vendor).
+sandbox_app.command()(__import__("isthmus.sandbox.salesforce.cli", fromlist=["_"]).salesforce)
