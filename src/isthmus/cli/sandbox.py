@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from isthmus.sandbox.salesforce.cli import salesforce
+
 sandbox_app = typer.Typer(
     name="sandbox",
     help="Start a local simulator of a vendor API (for tests, demos and dry runs).",
@@ -11,4 +13,4 @@ sandbox_app = typer.Typer(
 )
 
 # Each vendor's sandbox registers its command below (one line per vendor).
-sandbox_app.command()(__import__("isthmus.sandbox.salesforce.cli", fromlist=["_"]).salesforce)
+sandbox_app.command("salesforce")(salesforce)
