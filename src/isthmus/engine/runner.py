@@ -12,30 +12,40 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from isthmus.connectors.base import Cursor, NativeRecord
 from isthmus.engine.execute import WriteStats, build_task, send
 from isthmus.engine.filters import passes
 from isthmus.engine.flows import FlowBinding
-from isthmus.engine.gather import Gathered, Observed, canonicalise, dedup_latest, gather
+from isthmus.engine.gather import (
+    Gathered,
+    MatchSession,
+    Observed,
+    canonicalise,
+    dedup_latest,
+    gather,
+)
 from isthmus.engine.plan import RecordPlan, plan_record
 from isthmus.engine.record import (
     PageContext,
     PlanOutcome,
+    first_error,
     record_duplicate,
     record_observed_failure,
     record_outcome,
     set_cursor,
 )
-from isthmus.engine.report import RunReport
+from isthmus.engine.report import MatchPreview, RunReport, preview_page
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.retry import RetryPolicy
 from isthmus.engine.safety import SafetyValve
 from isthmus.engine.sides import SideBinding
 from isthmus.errors import LookupUnresolved
 from isthmus.mapping import MappingError
+from isthmus.match.review import suggestion_details
 from isthmus.store.base import Store, UnitOfWork
-from isthmus.store.types import PendingWrite, Xref
+from isthmus.store.types import DeadLetter, PendingWrite, ReviewItem, Xref
 
 ParentSync = Callable[[LookupUnresolved, str, str], Awaitable[bool]]
 Progress = Callable[[str, int], None]
@@ -47,6 +57,9 @@ class RunOptions:
     force: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     actor: str = "engine"
+    # Read, match and plan, but write nothing anywhere: the report's preview says what
+    # the run would have done.
+    dry_run: bool = False
 
 
 class FlowRunner:
@@ -71,10 +84,17 @@ class FlowRunner:
         self.stats = WriteStats()
         partner_links = store.count_xrefs(flow.entity, flow.target.system)
         self.safety = SafetyValve(flow.name, flow.policy.safety, partner_links, options.force)
+        fuzzy = flow.config.match.fuzzy
+        self.matching = MatchSession(
+            flow.name, flow.config.match.keys, fuzzy.rules() if fuzzy else None
+        )
+        if options.dry_run:
+            report.preview = MatchPreview()
 
     async def run(self) -> None:
-        await self.recover_pending()
-        await self.retry_waiting()
+        if not self.options.dry_run:
+            await self.recover_pending()
+            await self.retry_waiting()
         for origin, partner in self.flow.directions():
             cursor = (
                 None
@@ -152,12 +172,13 @@ class FlowRunner:
         resolver = StoreResolver(self.store)
         observed = canonicalise(records, origin, resolver)
         await self._resolve_waiting(observed, origin, partner, resolver)
-        gathered = await gather(
-            observed, origin, partner, self.store, resolver, self.flow.config.match.keys
-        )
+        gathered = await gather(observed, origin, partner, self.store, resolver, self.matching)
         plans = self._plan(gathered)
         self.safety.admit([plan for plan, _ in plans])
-        await self.execute_and_record(plans, origin, partner, gathered, resolver, cursor=cursor)
+        if self.report.preview is not None:
+            self._preview(plans, gathered, origin, partner)
+        else:
+            await self.execute_and_record(plans, origin, partner, gathered, resolver, cursor=cursor)
         if self.progress is not None:
             self.progress(self.flow.name, len(records))
 
@@ -182,12 +203,111 @@ class FlowRunner:
                 record_duplicate(
                     uow, self.ctx, origin.system, native_id, candidates, partner.system, self.report
                 )
+                self.matching.hold(
+                    {
+                        "origin_system": origin.system,
+                        "origin_id": native_id,
+                        "partner_system": partner.system,
+                        "candidates": candidates,
+                    }
+                )
+            self._record_suggestions(uow, gathered, origin, partner)
+            self._record_held(uow, gathered, origin)
             self.report.add("echo", len(gathered.unchanged))
             for outcome in outcomes:
                 record_outcome(uow, self.ctx, outcome, self.report)
+                method = gathered.matched_by.get(outcome.origin_id)
+                if method and outcome.plan.link_partner and first_error(outcome) is None:
+                    self.report.add(f"linked_{method}")
             set_cursor(uow, self.ctx, origin.system, origin.object_name, cursor)
             if after is not None:
                 after(uow)
+
+    def _record_suggestions(
+        self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding, partner: SideBinding
+    ) -> None:
+        """Fuzzy matches too uncertain to link wait for a person; nothing is created."""
+        paths = self.matching.rules.paths if self.matching.rules else ()
+        for native_id, decision in gathered.suggested.items():
+            view = gathered.observed[native_id].view or {}
+            details = suggestion_details(
+                (origin.system, native_id),
+                partner.system,
+                decision,
+                {path: view.get(path) for path in paths},
+                self._candidate_values(gathered, partner, decision.candidates, paths),
+            )
+            uow.put_review_item(
+                ReviewItem(
+                    flow=self.flow.name,
+                    entity=self.flow.entity,
+                    kind="duplicate",
+                    subject_key=f"{origin.system}:{native_id}",
+                    details=details,
+                )
+            )
+            self.matching.hold(details)
+            self.report.add("review")
+
+    def _candidate_values(
+        self, gathered: Gathered, partner: SideBinding, candidates: Any, paths: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        values: dict[str, dict[str, Any]] = {}
+        resolver = StoreResolver(self.store)
+        for candidate in candidates:
+            record = gathered.natives.get((partner.system, candidate.id))
+            try:
+                view = partner.view(record.fields, resolver) if record else {}
+            except (MappingError, LookupUnresolved):
+                view = {}
+            values[candidate.id] = {path: view.get(path) for path in paths}
+        return values
+
+    def _record_held(self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding) -> None:
+        """Records of an open duplicate review wait, and are retried every run, so a
+        record is synced once the review is resolved (and not lost if it never changes)."""
+        for native_id in gathered.held:
+            uow.put_dead_letter(
+                DeadLetter(
+                    flow=self.flow.name,
+                    entity=self.flow.entity,
+                    system=origin.system,
+                    native_id=native_id,
+                    kind="waiting_for_review",
+                    message="part of an open duplicate review; it syncs once a person "
+                    "resolves it (isthmus review list)",
+                    status="waiting",
+                )
+            )
+        self.report.add("held", len(gathered.held))
+
+    def _preview(
+        self,
+        plans: list[tuple[RecordPlan, Observed]],
+        gathered: Gathered,
+        origin: SideBinding,
+        partner: SideBinding,
+    ) -> None:
+        """Count what this page would do, and remember what it would link, so the other
+        direction of the flow does not count the same pairs again."""
+        assert self.report.preview is not None
+        preview_page(self.report.preview, plans, gathered)
+        pretend = self.matching.pretend_linked
+        for plan, observed in plans:
+            if plan.action in ("create", "link", "update"):
+                pretend[origin.system].add(observed.record.id)
+                partner_state = gathered.partner_of(plan.key)
+                if partner_state is not None and partner_state.native_id:
+                    pretend[partner.system].add(partner_state.native_id)
+        for native_id, decision in gathered.suggested.items():
+            self.matching.hold(
+                {
+                    "origin_system": origin.system,
+                    "origin_id": native_id,
+                    "partner_system": partner.system,
+                    "candidates": [c.id for c in decision.candidates],
+                }
+            )
 
     def _plan(self, gathered: Gathered) -> list[tuple[RecordPlan, Observed]]:
         plans: list[tuple[RecordPlan, Observed]] = []
@@ -306,7 +426,8 @@ class FlowRunner:
         resolver: StoreResolver,
     ) -> None:
         waiting = [item for item in observed.values() if item.waiting_on is not None]
-        if not waiting:
+        if not waiting or self.options.dry_run:
+            # A dry run syncs no parent: such records are reported as waiting.
             return
         synced = False
         for item in waiting:
