@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 
 from isthmus.engine.engine import Engine
+from isthmus.engine.resolution import DuplicateChoice
+from isthmus.errors import IsthmusError
 from isthmus.testing import MemoryConnector
 from tests.match.twins import (
     check_no_duplicates,
+    links,
     open_engine,
     seed_twins,
     sync,
@@ -46,3 +49,129 @@ def test_match_first_on_10000_shared_customers_creates_no_duplicate(systems: Sys
     assert report.counts["review"] == counts["review"] > 0
     # Most uncertain pairs offer the true twin among their suggestions.
     assert counts["suggested_twin"] >= 0.9 * counts["review"]
+
+
+def _uncertain_pair(crm: MemoryConnector, erp: MemoryConnector) -> tuple[str, str]:
+    """Same name, city and postal code, another phone: alike, but not surely one firm."""
+    account = crm.put(
+        "Account",
+        {
+            "Name": "Acme GmbH",
+            "Phone": "+49 89 1234567",
+            "BillingCity": "München",
+            "BillingPostalCode": "80331",
+        },
+    )
+    customer = erp.put(
+        "customers",
+        {"name": "ACME AG", "phone": "030 9999999", "city": "Munchen", "postal_code": "80331"},
+    )
+    return account, customer
+
+
+def _open_duplicate(engine: Engine) -> int:
+    (item,) = engine.store.review_items(flow="customers")
+    assert item.kind == "duplicate"
+    assert item.id is not None
+    return item.id
+
+
+def _resolve(engine: Engine, item_id: int, choice: DuplicateChoice) -> None:
+    report = asyncio.run(engine.resolve_review(item_id, value=choice, actor="tester"))
+    assert report.status == "succeeded", report.messages
+
+
+def test_an_uncertain_pair_waits_in_review_with_a_suggestion(systems: Systems) -> None:
+    engine, crm, erp = systems
+    account, customer = _uncertain_pair(crm, erp)
+    report = sync(engine)
+    assert (report.counts["created"], report.counts["review"], report.counts["held"]) == (0, 1, 1)
+    assert len(crm.records("Account")) == len(erp.records("customers")) == 1
+    (item,) = engine.store.review_items(flow="customers")
+    assert item.subject_key == f"crm:{account}"
+    (suggestion,) = item.details["suggestions"]
+    assert suggestion["id"] == customer
+    assert 0.75 <= suggestion["score"] < 0.92
+    assert suggestion["fields"]["billing_address.city"] == 1.0
+    assert suggestion["values"]["name"] == "ACME AG"
+    assert item.details["origin_values"]["name"] == "Acme GmbH"
+    # The ERP twin waits too (it would otherwise be created in the CRM), and is retried.
+    (letter,) = engine.store.dead_letters(flow="customers", status="waiting")
+    assert (letter.system, letter.native_id, letter.kind) == ("erp", customer, "waiting_for_review")
+    again = sync(engine)
+    assert again.counts["created"] == 0
+    assert len(engine.store.review_items(flow="customers")) == 1
+
+
+def test_link_resolution_links_the_pair_and_frees_the_held_record(systems: Systems) -> None:
+    engine, crm, erp = systems
+    account, customer = _uncertain_pair(crm, erp)
+    sync(engine)
+    _resolve(engine, _open_duplicate(engine), DuplicateChoice(link=customer))
+    assert links(engine) == {account: customer}
+    assert engine.store.review_items(flow="customers") == []
+    assert engine.store.dead_letters(flow="customers", status="waiting") == []
+    # The CRM is the source: its name wins when the two first meet.
+    assert erp.records("customers")[customer]["name"] == "Acme GmbH"
+    report = sync(engine)
+    assert report.counts["created"] == 0
+    assert len(crm.records("Account")) == len(erp.records("customers")) == 1
+
+
+def test_create_resolution_creates_and_the_held_record_syncs_next(systems: Systems) -> None:
+    engine, crm, erp = systems
+    account, _ = _uncertain_pair(crm, erp)
+    sync(engine)
+    _resolve(engine, _open_duplicate(engine), DuplicateChoice(create=True))
+    assert len(erp.records("customers")) == 2
+    assert account in links(engine)
+    # The held ERP record is not the same firm either: the next run sends it to the CRM.
+    report = sync(engine)
+    assert report.counts["created"] == 1
+    assert len(crm.records("Account")) == 2
+    assert engine.store.dead_letters(flow="customers", status="waiting") == []
+
+
+def test_a_duplicate_needs_link_or_create(systems: Systems) -> None:
+    engine, crm, erp = systems
+    _, customer = _uncertain_pair(crm, erp)
+    other = erp.put("customers", {"name": "Other", "phone": "1"})
+    sync(engine)
+    item_id = _open_duplicate(engine)
+    with pytest.raises(IsthmusError, match="--link ID"):
+        asyncio.run(engine.resolve_review(item_id, take="crm"))
+    with pytest.raises(IsthmusError, match="already linked"):
+        # "Other" was sent to the CRM by the sync, so it is linked.
+        _resolve(engine, item_id, DuplicateChoice(link=other))
+    assert customer not in links(engine).values()
+
+
+@pytest.mark.parametrize(
+    ("erp_city", "full_reads"),
+    [
+        # The city is spelled the same on both sides: a lookup by city finds the twin.
+        ("München", 0),
+        # No raw value is equal: lookups find nothing, so the partner is read before
+        # anything is created, and the twin is still found.
+        ("Munich", 1),
+    ],
+)
+def test_an_incremental_run_looks_candidates_up_before_reading_everything(
+    systems: Systems, erp_city: str, full_reads: int
+) -> None:
+    engine, crm, erp = systems
+    crm.put("Account", {"Name": "Linked One", "AccountNumber": "N-1"})
+    erp.put("customers", {"name": "Linked One", "customer_no": "N-1"})
+    sync(engine)
+    newcomer = erp.put("customers", {"name": "Nordic Druck", "phone": "089 4440123"})
+    erp.put("customers", {"city": erp_city}, newcomer)
+    account = crm.put(
+        "Account", {"Name": "NORDIC  DRUCK", "Phone": "+49 89 4440123", "BillingCity": "München"}
+    )
+    reads = erp.calls["read_changes"]
+    report = sync(engine)
+    assert links(engine)[account] == newcomer
+    assert report.counts["linked_fuzzy"] == 1
+    assert report.counts["created"] == 0
+    # One read of the ERP's own changes, plus the full reads for the index.
+    assert erp.calls["read_changes"] == reads + 1 + full_reads

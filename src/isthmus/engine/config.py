@@ -103,6 +103,10 @@ class FuzzyMatchConfig(_Strict):
     link_above: float = Field(default=0.92, gt=0, le=1)
     review_above: float = Field(default=0.75, gt=0, le=1)
     max_block: int = Field(default=200, ge=1)
+    # Where candidates come from: ``index`` reads the partner once per run; ``lookup``
+    # asks the partner by raw field values only; ``auto`` looks up for a few new records
+    # of a linked flow and reads everything before it would create one.
+    candidates: Literal["auto", "index", "lookup"] = "auto"
 
     @field_validator("fields")
     @classmethod

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from isthmus.connectors.base import NativeRecord
 from isthmus.engine.plan import RecordInput, SideState
@@ -28,6 +28,7 @@ from isthmus.match import (
     ExactMatches,
     FuzzyDecision,
     FuzzyRules,
+    Profile,
     match_exact,
     match_fuzzy,
     profile,
@@ -222,6 +223,9 @@ def _partner_state(
     )
 
 
+CandidateSource = Literal["auto", "index", "lookup"]
+
+
 @dataclass
 class MatchSession:
     """Matching state of one run, shared by its pages and both directions.
@@ -235,6 +239,7 @@ class MatchSession:
     flow: str
     keys: Sequence[str]
     rules: FuzzyRules | None = None
+    candidates: CandidateSource = "auto"
     lookup_limit: int = 20
     claimed: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     pretend_linked: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -341,18 +346,68 @@ async def _match_fuzzy(
     rules = session.rules
     assert rules is not None
     profiles = [profile(nid, item.view or {}, rules) for nid, item in rest.items()]
+    claimed = session.claimed[partner.system]
+    index = session.indexes.get(partner.system)
+    if index is None and _may_look_up(rest, partner, store, session):
+        small = await _lookup_index(rest, partner, resolver, rules)
+        decisions = match_fuzzy(
+            profiles, small, _excluded(profiles, small, partner, store, session), claimed
+        )
+        unsure = {d.origin_id for d in decisions if d.outcome == "create"}
+        if session.candidates == "lookup" or not unsure:
+            return decisions
+        # Lookups only find raw-equal values; before creating, check the whole partner.
+        decided = {d.origin_id: d for d in decisions if d.origin_id not in unsure}
+        for decision in await _match_with_index(
+            [p for p in profiles if p.id in unsure], partner, store, resolver, session
+        ):
+            decided[decision.origin_id] = decision
+        return [decided[p.id] for p in profiles]
+    return await _match_with_index(profiles, partner, store, resolver, session)
+
+
+def _may_look_up(
+    rest: dict[str, Observed], partner: SideBinding, store: Store, session: MatchSession
+) -> bool:
+    """Look up instead of reading everything: a few new records of a flow already linked."""
+    if session.candidates == "lookup":
+        return True
+    return (
+        session.candidates == "auto"
+        and len(rest) <= session.lookup_limit
+        and store.count_xrefs(partner.entity, partner.system) > 0
+    )
+
+
+async def _match_with_index(
+    profiles: list[Profile],
+    partner: SideBinding,
+    store: Store,
+    resolver: StoreResolver,
+    session: MatchSession,
+) -> list[FuzzyDecision]:
+    assert session.rules is not None
     index = session.indexes.get(partner.system)
     if index is None:
-        if len(rest) <= session.lookup_limit and store.count_xrefs(partner.entity, partner.system):
-            index = await _lookup_index(rest, partner, resolver, rules)
-        else:
-            index = await _read_index(partner, resolver, rules)
-            session.indexes[partner.system] = index
+        index = await _read_index(partner, resolver, session.rules)
+        session.indexes[partner.system] = index
+    excluded = _excluded(profiles, index, partner, store, session)
+    return match_fuzzy(profiles, index, excluded, session.claimed[partner.system])
+
+
+def _excluded(
+    profiles: list[Profile],
+    index: CandidateIndex,
+    partner: SideBinding,
+    store: Store,
+    session: MatchSession,
+) -> set[str]:
+    """Candidates that may not be matched: linked, in an open review, or (dry run) taken."""
     candidate_ids = sorted({c.id for item in profiles for c in index.candidates(item)})
     excluded = set(store.xrefs_by_native(partner.entity, partner.system, candidate_ids))
     excluded |= session.in_review(store, partner.system)
     excluded |= session.pretend_linked[partner.system]
-    return match_fuzzy(profiles, index, excluded, session.claimed[partner.system])
+    return excluded
 
 
 async def _read_index(

@@ -86,7 +86,10 @@ class FlowRunner:
         self.safety = SafetyValve(flow.name, flow.policy.safety, partner_links, options.force)
         fuzzy = flow.config.match.fuzzy
         self.matching = MatchSession(
-            flow.name, flow.config.match.keys, fuzzy.rules() if fuzzy else None
+            flow.name,
+            flow.config.match.keys,
+            fuzzy.rules() if fuzzy else None,
+            fuzzy.candidates if fuzzy else "auto",
         )
         if options.dry_run:
             report.preview = MatchPreview()
