@@ -38,6 +38,12 @@ def _seed(crm: MemoryConnector, erp: MemoryConnector) -> None:
     erp.put("customers", {"name": "Keyed 1 (ERP spelling)", "customer_no": "K-1"})
     crm.put("Account", {"Name": "Only In The CRM", "BillingCity": "Kiel", "Phone": "+49 431 55"})
     erp.put("customers", {"name": "Nur Im ERP", "city": "Ulm", "phone": "0731 77"})
+    # The ERP holds a firm twice; the CRM record links to the exact copy, so the other
+    # copy, once its look-alike is taken, is a new record for the CRM.
+    solo = {"Name": "Solo Werke GmbH", "Phone": "+49 621 300400", "BillingCity": "Mannheim"}
+    crm.put("Account", solo)
+    erp.put("customers", {"name": "Solo Werke GmbH", "phone": "0621 300400", "city": "Mannheim"})
+    erp.put("customers", {"name": "Solo Werke", "phone": "0621 999888", "city": "Mannheim"})
 
 
 def _state(engine: Engine, crm: MemoryConnector, erp: MemoryConnector) -> dict[str, Any]:
@@ -70,8 +76,12 @@ def test_a_dry_run_writes_nothing_and_predicts_the_real_sync(systems: Systems) -
     assert preview is not None
     assert preview.counts["link_exact"] == 1
     assert preview.counts["link_fuzzy"] > 250
-    assert preview.counts["create"] == 2  # one new record each way
-    assert {s["label"] for s in preview.samples["create"]} == {"Only In The CRM", "Nur Im ERP"}
+    assert preview.counts["create"] == 3
+    assert {s["label"] for s in preview.samples["create"]} == {
+        "Only In The CRM",
+        "Nur Im ERP",
+        "Solo Werke",
+    }
     report = sync(engine)
     assert report.counts["linked_exact"] == preview.counts["link_exact"]
     assert report.counts["linked_fuzzy"] == preview.counts["link_fuzzy"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from isthmus.engine.gather import Gathered, Observed
+from isthmus.engine.gather import Gathered, MatchSession, Observed
 from isthmus.engine.plan import RecordPlan
 
 PREVIEW_ORDER = (
@@ -133,3 +133,29 @@ def _label(observed: Observed) -> str:
         if view.get(path):
             return str(view[path])
     return observed.record.id
+
+
+def pretend_page(
+    session: MatchSession,
+    plans: Sequence[tuple[RecordPlan, Observed]],
+    gathered: Gathered,
+    systems: tuple[str, str],
+) -> None:
+    """Remember what a dry-run page would link, create or send to review, so the other
+    direction of the flow neither counts the same pairs again nor matches them anew."""
+    origin, partner = systems
+    for plan, observed in plans:
+        if plan.action in ("create", "link", "update"):
+            session.pretend_linked[origin].add(observed.record.id)
+            partner_state = gathered.partner_of(plan.key)
+            if partner_state is not None and partner_state.native_id:
+                session.pretend_linked[partner].add(partner_state.native_id)
+    for native_id, decision in gathered.suggested.items():
+        session.hold(
+            {
+                "origin_system": origin,
+                "origin_id": native_id,
+                "partner_system": partner,
+                "candidates": [c.id for c in decision.candidates],
+            }
+        )

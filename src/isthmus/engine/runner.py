@@ -36,16 +36,16 @@ from isthmus.engine.record import (
     record_outcome,
     set_cursor,
 )
-from isthmus.engine.report import MatchPreview, RunReport, preview_page
+from isthmus.engine.report import MatchPreview, RunReport, pretend_page, preview_page
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.retry import RetryPolicy
 from isthmus.engine.safety import SafetyValve
 from isthmus.engine.sides import SideBinding
 from isthmus.errors import LookupUnresolved
 from isthmus.mapping import MappingError
-from isthmus.match.review import suggestion_details
+from isthmus.match.review import held_letter, suggestion_details, suggestion_item
 from isthmus.store.base import Store, UnitOfWork
-from isthmus.store.types import DeadLetter, PendingWrite, ReviewItem, Xref
+from isthmus.store.types import PendingWrite, Xref
 
 ParentSync = Callable[[LookupUnresolved, str, str], Awaitable[bool]]
 Progress = Callable[[str, int], None]
@@ -231,56 +231,34 @@ class FlowRunner:
     ) -> None:
         """Fuzzy matches too uncertain to link wait for a person; nothing is created."""
         paths = self.matching.rules.paths if self.matching.rules else ()
+        resolver = StoreResolver(self.store)
         for native_id, decision in gathered.suggested.items():
             view = gathered.observed[native_id].view or {}
+            candidates: dict[str, dict[str, Any]] = {}
+            for candidate in decision.candidates:
+                record = gathered.natives.get((partner.system, candidate.id))
+                try:
+                    found = partner.view(record.fields, resolver) if record else {}
+                except (MappingError, LookupUnresolved):
+                    found = {}
+                candidates[candidate.id] = {path: found.get(path) for path in paths}
             details = suggestion_details(
                 (origin.system, native_id),
                 partner.system,
                 decision,
                 {path: view.get(path) for path in paths},
-                self._candidate_values(gathered, partner, decision.candidates, paths),
+                candidates,
             )
-            uow.put_review_item(
-                ReviewItem(
-                    flow=self.flow.name,
-                    entity=self.flow.entity,
-                    kind="duplicate",
-                    subject_key=f"{origin.system}:{native_id}",
-                    details=details,
-                )
-            )
+            uow.put_review_item(suggestion_item(self.ctx.flow, self.ctx.entity, details))
             self.matching.hold(details)
             self.report.add("review")
-
-    def _candidate_values(
-        self, gathered: Gathered, partner: SideBinding, candidates: Any, paths: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        values: dict[str, dict[str, Any]] = {}
-        resolver = StoreResolver(self.store)
-        for candidate in candidates:
-            record = gathered.natives.get((partner.system, candidate.id))
-            try:
-                view = partner.view(record.fields, resolver) if record else {}
-            except (MappingError, LookupUnresolved):
-                view = {}
-            values[candidate.id] = {path: view.get(path) for path in paths}
-        return values
 
     def _record_held(self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding) -> None:
         """Records of an open duplicate review wait, and are retried every run, so a
         record is synced once the review is resolved (and not lost if it never changes)."""
         for native_id in gathered.held:
             uow.put_dead_letter(
-                DeadLetter(
-                    flow=self.flow.name,
-                    entity=self.flow.entity,
-                    system=origin.system,
-                    native_id=native_id,
-                    kind="waiting_for_review",
-                    message="part of an open duplicate review; it syncs once a person "
-                    "resolves it (isthmus review list)",
-                    status="waiting",
-                )
+                held_letter(self.ctx.flow, self.ctx.entity, origin.system, native_id)
             )
         self.report.add("held", len(gathered.held))
 
@@ -291,26 +269,9 @@ class FlowRunner:
         origin: SideBinding,
         partner: SideBinding,
     ) -> None:
-        """Count what this page would do, and remember what it would link, so the other
-        direction of the flow does not count the same pairs again."""
         assert self.report.preview is not None
         preview_page(self.report.preview, plans, gathered)
-        pretend = self.matching.pretend_linked
-        for plan, observed in plans:
-            if plan.action in ("create", "link", "update"):
-                pretend[origin.system].add(observed.record.id)
-                partner_state = gathered.partner_of(plan.key)
-                if partner_state is not None and partner_state.native_id:
-                    pretend[partner.system].add(partner_state.native_id)
-        for native_id, decision in gathered.suggested.items():
-            self.matching.hold(
-                {
-                    "origin_system": origin.system,
-                    "origin_id": native_id,
-                    "partner_system": partner.system,
-                    "candidates": [c.id for c in decision.candidates],
-                }
-            )
+        pretend_page(self.matching, plans, gathered, (origin.system, partner.system))
 
     def _plan(self, gathered: Gathered) -> list[tuple[RecordPlan, Observed]]:
         plans: list[tuple[RecordPlan, Observed]] = []

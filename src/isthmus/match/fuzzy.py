@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
@@ -23,6 +24,7 @@ from rapidfuzz import fuzz
 from isthmus.match import normalise
 
 FuzzyOutcome = Literal["link", "review", "create"]
+Comparison = Literal["name", "phone", "plain"]
 _NAME_LEAVES = frozenset({"name", "company", "first_name", "last_name"})
 
 
@@ -45,6 +47,15 @@ class FuzzyRules:
     @property
     def paths(self) -> tuple[str, ...]:
         return tuple(self.fields)
+
+    @cached_property
+    def total_weight(self) -> float:
+        return sum(self.fields.values()) or 1.0
+
+    @cached_property
+    def _compared(self) -> tuple[tuple[str, float, Comparison], ...]:
+        # Scoring runs for every candidate pair: decide how to compare each path once.
+        return tuple((path, weight, _comparison(path)) for path, weight in self.fields.items())
 
 
 @dataclass(frozen=True)
@@ -144,31 +155,41 @@ class CandidateIndex:
 
 
 def score(left: Profile, right: Profile, rules: FuzzyRules) -> Candidate:
-    """Weighted similarity of ``right`` to ``left`` over the fields both fill."""
-    total = sum(rules.fields.values())
-    scores: dict[str, float] = {}
+    """Weighted similarity of ``right`` to ``left`` over the fields both fill, with the
+    score of each field (for the person who reviews it)."""
+    scores = {
+        path: round(_similarity(how, a, b), 3)
+        for (path, _, how), a, b in zip(rules._compared, left.values, right.values, strict=True)
+        if a and b
+    }
+    value, coverage = _weighted(left, right, rules)
+    return Candidate(right.id, round(value, 4), scores, coverage)
+
+
+def _weighted(left: Profile, right: Profile, rules: FuzzyRules) -> tuple[float, float]:
+    """(score, coverage) only: the hot loop of matching, run for every candidate pair."""
     weighted = filled = 0.0
-    for path, a, b in zip(rules.paths, left.values, right.values, strict=True):
-        if not a or not b:
-            continue
-        similarity = _similarity(path, a, b)
-        scores[path] = round(similarity, 3)
-        weight = rules.fields[path]
-        weighted += weight * similarity
-        filled += weight
-    value = weighted / filled if filled else 0.0
-    return Candidate(right.id, round(value, 4), scores, filled / total if total else 0.0)
+    for (_, weight, how), a, b in zip(rules._compared, left.values, right.values, strict=True):
+        if a and b:
+            weighted += weight * (1.0 if a == b else _similarity(how, a, b))
+            filled += weight
+    return (weighted / filled if filled else 0.0), filled / rules.total_weight
 
 
-def _similarity(path: str, a: str, b: str) -> float:
+def _comparison(path: str) -> Comparison:
+    if path.rpartition(".")[2] in _NAME_LEAVES:
+        return "name"
+    return "phone" if normalise.normaliser_for(path) is normalise.phone else "plain"
+
+
+def _similarity(how: Comparison, a: str, b: str) -> float:
     if a == b:
         return 1.0
-    normaliser = normalise.normaliser_for(path)
-    if normaliser is normalise.phone:
+    if how == "phone":
         short, long = sorted((a, b), key=len)
         # "301234567" and "49301234567": the same line with and without a country code.
         return 1.0 if len(short) >= 6 and long.endswith(short) else fuzz.ratio(a, b) / 100
-    if path.rpartition(".")[2] in _NAME_LEAVES:
+    if how == "name":
         # Spacing ("Acme Corp" / "AcmeCorp") and word order ("Smith & Jones" / "Jones
         # & Smith") are not differences of name.
         joined = fuzz.ratio(a.replace(" ", ""), b.replace(" ", ""))
@@ -178,12 +199,13 @@ def _similarity(path: str, a: str, b: str) -> float:
 
 @dataclass
 class _Scored:
-    origin_id: str
-    candidates: list[Candidate] = field(default_factory=list)
+    item: Profile
+    # (-score, partner id), best first: cheap to sort and to filter as partners are claimed
+    ranked: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def best(self) -> float:
-        return self.candidates[0].score if self.candidates else 0.0
+        return -self.ranked[0][0] if self.ranked else 0.0
 
 
 def match_fuzzy(
@@ -206,14 +228,11 @@ def match_fuzzy(
     rules = index.rules
     scored = [
         _Scored(
-            item.id,
+            item,
             sorted(
-                (
-                    score(item, other, rules)
-                    for other in index.candidates(item)
-                    if other.id not in excluded and other.id not in claimed
-                ),
-                key=lambda c: (-c.score, c.id),
+                (-_weighted(item, other, rules)[0], other.id)
+                for other in index.candidates(item)
+                if other.id not in excluded and other.id not in claimed
             ),
         )
         for item in items
@@ -221,12 +240,14 @@ def match_fuzzy(
     decisions: dict[str, FuzzyDecision] = {}
     # The strongest matches claim first, so a weaker look-alike cannot take a partner
     # from the record that really is its twin.
-    for entry in sorted(scored, key=lambda s: (-s.best, s.origin_id)):
-        free = [c for c in entry.candidates if c.id not in claimed]
-        decision = decide(entry.origin_id, free, rules)
+    for entry in sorted(scored, key=lambda s: (-s.best, s.item.id)):
+        # The suggestions and the runner-up are all a decision looks at.
+        free = [pid for _, pid in entry.ranked if pid not in claimed][: rules.max_suggestions + 1]
+        candidates = [score(entry.item, index.profiles[pid], rules) for pid in free]
+        decision = decide(entry.item.id, candidates, rules)
         if decision.partner_id is not None:
             claimed.add(decision.partner_id)
-        decisions[entry.origin_id] = decision
+        decisions[entry.item.id] = decision
     return [decisions[item.id] for item in items]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from isthmus.match.fuzzy import FuzzyDecision
+from isthmus.store.types import DeadLetter, ReviewItem
 
 
 def suggestion_details(
@@ -51,3 +52,30 @@ def suggestion_details(
         "reason": f"looks like {len(decision.candidates)} record(s) in {partner_system} "
         f"(best score {best:.2f}); link it to one (--link ID) or create a new record (--create)",
     }
+
+
+def suggestion_item(flow: str, entity: str, details: dict[str, Any]) -> ReviewItem:
+    """The review item for ``details`` (one open item per record: a newer suggestion for
+    the same record refreshes it)."""
+    return ReviewItem(
+        flow=flow,
+        entity=entity,
+        kind="duplicate",
+        subject_key=f"{details['origin_system']}:{details['origin_id']}",
+        details=details,
+    )
+
+
+def held_letter(flow: str, entity: str, system: str, native_id: str) -> DeadLetter:
+    """A record held while a duplicate review it is part of is open: ``waiting``, so each
+    run retries it, and it syncs by itself once the review is resolved."""
+    return DeadLetter(
+        flow=flow,
+        entity=entity,
+        system=system,
+        native_id=native_id,
+        kind="waiting_for_review",
+        message="part of an open duplicate review; it syncs once a person resolves it "
+        "(isthmus review list)",
+        status="waiting",
+    )
