@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+from typer.testing import CliRunner, Result
 
+from isthmus.cli.main import app
 from isthmus.engine.engine import Engine
 from isthmus.engine.resolution import DuplicateChoice
 from isthmus.errors import IsthmusError
@@ -175,3 +178,50 @@ def test_an_incremental_run_looks_candidates_up_before_reading_everything(
     assert report.counts["created"] == 0
     # One read of the ERP's own changes, plus the full reads for the index.
     assert erp.calls["read_changes"] == reads + 1 + full_reads
+
+
+def test_cli_lists_and_resolves_a_possible_duplicate(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    config["systems"]["crm"]["options"]["records"] = {
+        "Account": [
+            {
+                "Name": "Acme GmbH",
+                "Phone": "+49 89 1234567",
+                "BillingCity": "München",
+                "BillingPostalCode": "80331",
+            }
+        ]
+    }
+    config["systems"]["erp"]["options"]["records"] = {
+        "customers": [
+            {"name": "ACME AG", "phone": "030 9999999", "city": "Munchen", "postal_code": "80331"}
+        ]
+    }
+    path.write_text(yaml.safe_dump(config))
+    cli = CliRunner()
+
+    def run(*args: str) -> Result:
+        return cli.invoke(app, [args[0], *args[1:2], "-c", str(path), *args[2:]])
+
+    synced = run("sync")
+    assert synced.exit_code == 0, synced.output
+    assert "created 0; 1 sent to review and 1 held" in " ".join(synced.output.split())
+    listed = run("review", "list")
+    assert "duplicate" in listed.output
+    assert "ACME AG" in listed.output
+    engine, _, _ = open_engine(path)
+    (item,) = engine.store.review_items(flow="customers")
+    (candidate,) = item.details["candidates"]
+    asyncio.run(engine.close())
+    wrong = run("review", "resolve", str(item.id), "--take", "crm")
+    assert wrong.exit_code == 1
+    assert "--link ID" in wrong.output
+    both = run("review", "resolve", str(item.id), "--link", candidate, "--create")
+    assert both.exit_code == 2
+    linked = run("review", "resolve", str(item.id), "--link", candidate)
+    assert linked.exit_code == 0, linked.output
+    engine, _, _ = open_engine(path)
+    assert engine.store.review_items(flow="customers") == []
+    assert list(links(engine).values()) == [candidate]
+    asyncio.run(engine.close())

@@ -78,6 +78,7 @@ def print_matching(reports: Sequence[RunReport]) -> None:
             continue
         console.print(
             f"[bold]{report.flow}[/]: matched {exact + fuzzy} existing record(s) "
-            f"({exact} by exact key, {fuzzy} by fuzzy score), created {counts['created']}, "
-            f"{counts['review'] + counts['held']} wait for review (`isthmus review list`)"
+            f"({exact} by exact key, {fuzzy} by fuzzy score), created {counts['created']}; "
+            f"{counts['review']} sent to review and {counts['held']} held until their "
+            "look-alike is reviewed (`isthmus review list`)"
         )

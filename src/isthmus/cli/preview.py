@@ -67,7 +67,8 @@ def print_preview(reports: Sequence[RunReport]) -> None:
 def _sample(sample: dict[str, Any]) -> str:
     text = str(sample.get("label") or sample["id"])
     if "partner" in sample:
-        return f"{text} -> {sample['partner']}"
+        score = f" ({sample['score']:.2f})" if "score" in sample else ""
+        return f"{text} -> {sample['partner']}{score}"
     candidates = sample.get("candidates")
     if candidates:
         shown = ", ".join(

@@ -64,6 +64,7 @@ class Gathered:
     held: list[str] = field(default_factory=list)
     # origin id -> "exact" or "fuzzy", for records matched to an unlinked partner
     matched_by: dict[str, str] = field(default_factory=dict)
+    fuzzy_scores: dict[str, float] = field(default_factory=dict)  # origin id -> link score
     origin_xrefs: dict[str, Xref] = field(default_factory=dict)
     _partners: dict[str, SideState | None] | None = None
 
@@ -132,7 +133,6 @@ async def gather(
             del ready[native_id]
         elif known is None and native_id in session.pretend_linked[origin.system]:
             # A dry run linked or created this record from the other side already.
-            result.unchanged.append(native_id)
             del ready[native_id]
     canonical_ids = [xrefs[nid].canonical_id for nid in ready if nid in xrefs]
     partner_xrefs = store.xrefs_by_canonical(entity, canonical_ids)
@@ -295,6 +295,7 @@ async def _match(
             if decision.outcome == "link" and decision.partner_id is not None:
                 matched[decision.origin_id] = decision.partner_id
                 result.matched_by[decision.origin_id] = "fuzzy"
+                result.fuzzy_scores[decision.origin_id] = decision.candidates[0].score
             elif decision.outcome == "review":
                 result.suggested[decision.origin_id] = decision
     return await _partner_states(matched, result, partner, resolver)

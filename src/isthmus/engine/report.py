@@ -120,6 +120,8 @@ def preview_page(
         method = gathered.matched_by.get(observed.record.id)
         if method is not None and partner is not None and plan.link_partner:
             sample["partner"] = partner.native_id
+            if observed.record.id in gathered.fuzzy_scores:
+                sample["score"] = gathered.fuzzy_scores[observed.record.id]
             preview.add(f"link_{method}", sample)
         elif plan.action in ("create", "update", "delete", "skip"):
             preview.add(plan.action, {**sample, "reason": plan.reason})
