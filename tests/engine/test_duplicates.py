@@ -225,3 +225,33 @@ def test_cli_lists_and_resolves_a_possible_duplicate(tmp_path: Path) -> None:
     assert engine.store.review_items(flow="customers") == []
     assert list(links(engine).values()) == [candidate]
     asyncio.run(engine.close())
+
+
+def test_a_record_the_filter_leaves_out_is_not_matched_or_reviewed(tmp_path: Path) -> None:
+    # Only customers with a number are synced; the look-alike pair has none.
+    config = write_config(tmp_path, filter=[{"field": "number", "not_empty": True}])
+    engine, crm, erp = open_engine(config)
+    try:
+        _uncertain_pair(crm, erp)
+        report = sync(engine)
+        assert report.counts["filtered"] == 2
+        assert report.counts["review"] == report.counts["held"] == 0
+        assert engine.store.review_items(flow="customers") == []
+    finally:
+        asyncio.run(engine.close())
+
+
+def test_a_review_whose_record_was_linked_meanwhile_is_closed(systems: Systems) -> None:
+    engine, crm, erp = systems
+    account, customer = _uncertain_pair(crm, erp)
+    sync(engine)
+    item_id = _open_duplicate(engine)
+    # Someone keys the same customer number on both sides: the exact key settles it.
+    crm.put("Account", {"AccountNumber": "C-77"}, account)
+    erp.put("customers", {"customer_no": "C-77"}, customer)
+    sync(engine)
+    assert links(engine) == {account: customer}
+    with pytest.raises(IsthmusError, match="linked meanwhile"):
+        _resolve(engine, item_id, DuplicateChoice(create=True))
+    assert engine.store.review_items(flow="customers") == []
+    assert len(erp.records("customers")) == 1

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from isthmus.connectors.base import NativeRecord
+from isthmus.engine.config import FilterRule
+from isthmus.engine.filters import passes
 from isthmus.engine.plan import RecordInput, SideState
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.sides import SideBinding
@@ -240,6 +242,9 @@ class MatchSession:
     keys: Sequence[str]
     rules: FuzzyRules | None = None
     candidates: CandidateSource = "auto"
+    # The flow's filter: a record it leaves out is never created, so it needs no match
+    # (and no review); it is counted as filtered by the runner.
+    filter: Sequence[FilterRule] = ()
     lookup_limit: int = 20
     claimed: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     pretend_linked: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -274,7 +279,9 @@ async def _match(
     """Exact keys, then fuzzy scoring, for unlinked records, before any create."""
     origin, partner = sides
     unlinked = {
-        nid: item for nid, item in ready.items() if nid not in xrefs and item.view is not None
+        nid: item
+        for nid, item in ready.items()
+        if nid not in xrefs and item.view is not None and passes(item.view, session.filter)
     }
     if not unlinked:
         return {}

@@ -156,9 +156,12 @@ async def _resolve_duplicate(
     partner = flow.sides[details["partner_system"]]
     origin_id = details["origin_id"]
     if store.xrefs_by_native(flow.entity, origin.system, [origin_id]):
+        assert item.id is not None
+        with store.unit_of_work() as uow:
+            uow.resolve_review_item(item.id, "dismissed", {"moot": "linked meanwhile"}, actor)
         raise IsthmusError(
-            f"{origin.system} record {origin_id} was linked meanwhile; nothing left to decide "
-            f"for review item {item.id}"
+            f"{origin.system} record {origin_id} was linked meanwhile, so review item "
+            f"{item.id} has nothing left to decide; it is closed"
         )
     resolver = StoreResolver(store)
     gathered = Gathered()

@@ -90,6 +90,7 @@ class FlowRunner:
             flow.config.match.keys,
             fuzzy.rules() if fuzzy else None,
             fuzzy.candidates if fuzzy else "auto",
+            filter=flow.config.filter,
         )
         if options.dry_run:
             report.preview = MatchPreview()
