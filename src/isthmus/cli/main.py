@@ -87,7 +87,6 @@ def sync(
     ] = False,
 ) -> None:
     """Run flows once, in dependency order, with a progress bar."""
-    from isthmus.cli.preview import print_json, print_preview
     from isthmus.cli.progress import SyncProgress
 
     engine = _engine(config)
@@ -116,17 +115,23 @@ def sync(
     except IsthmusError as error:
         fail(str(error))
         raise typer.Exit(1) from None
-    if json_output:
-        print_json(reports, time.perf_counter() - started)
-    elif dry_run:
-        print_preview(reports)
-        report_messages(reports)
-    else:
-        console.print(run_table(reports, time.perf_counter() - started))
-        print_matching(reports)
-        report_messages(reports)
+    _print_results(reports, time.perf_counter() - started, json_output=json_output)
     if any(report.status in ("failed", "stopped") for report in reports):
         raise typer.Exit(1)
+
+
+def _print_results(reports: list[RunReport], seconds: float, *, json_output: bool) -> None:
+    from isthmus.cli.preview import print_json, print_preview
+
+    if json_output:
+        print_json(reports, seconds)
+        return
+    if any(report.preview is not None for report in reports):
+        print_preview(reports)
+    else:
+        console.print(run_table(reports, seconds))
+        print_matching(reports)
+    report_messages(reports)
 
 
 @app.command()

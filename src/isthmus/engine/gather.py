@@ -126,16 +126,7 @@ async def gather(
     }
     xrefs = store.xrefs_by_native(entity, origin.system, list(ready))
     result.origin_xrefs = xrefs
-    for native_id, item in list(ready.items()):
-        known = xrefs.get(native_id)
-        if known is not None and item.hash is not None and known.content_hash == item.hash:
-            # Same content as we last wrote or read: an echo of our own write, or a
-            # touched timestamp. Nothing to do, and no partner read spent on it.
-            result.unchanged.append(native_id)
-            del ready[native_id]
-        elif known is None and native_id in session.pretend_linked[origin.system]:
-            # A dry run linked or created this record from the other side already.
-            del ready[native_id]
+    _drop_unchanged(ready, xrefs, session.pretend_linked[origin.system], result)
     canonical_ids = [xrefs[nid].canonical_id for nid in ready if nid in xrefs]
     partner_xrefs = store.xrefs_by_canonical(entity, canonical_ids)
     bases = store.bases(canonical_ids)
@@ -194,6 +185,21 @@ async def gather(
             )
         )
     return result
+
+
+def _drop_unchanged(
+    ready: dict[str, Observed], xrefs: dict[str, Xref], pretended: set[str], result: Gathered
+) -> None:
+    for native_id, item in list(ready.items()):
+        known = xrefs.get(native_id)
+        if known is not None and item.hash is not None and known.content_hash == item.hash:
+            # Same content as we last wrote or read: an echo of our own write, or a
+            # touched timestamp. Nothing to do, and no partner read spent on it.
+            result.unchanged.append(native_id)
+            del ready[native_id]
+        elif known is None and native_id in pretended:
+            # A dry run linked or created this record from the other side already.
+            del ready[native_id]
 
 
 def _partner_unreadable(partner: SideBinding, native_id: str, error: MappingError) -> RecordError:

@@ -47,6 +47,12 @@ async def apply_resolution(
             f"review item {item.id} is a {item.kind}; --link and --create are for duplicates, "
             "resolve it with --take SYSTEM or --value VALUE"
         )
+    await _resolve_conflict(runner, item, take, value, actor)
+
+
+async def _resolve_conflict(
+    runner: FlowRunner, item: ReviewItem, take: str | None, value: Any, actor: str
+) -> None:
     flow = runner.flow
     field = item.details.get("field")
     cid = item.canonical_id
@@ -167,20 +173,11 @@ async def _resolve_duplicate(
     gathered = Gathered()
     record = await _read_one(origin, origin_id, gathered)
     view = origin.view(record.fields, resolver)
-    partner_state: SideState | None = None
-    if choice.link is not None:
-        if store.xrefs_by_native(flow.entity, partner.system, [choice.link]):
-            raise IsthmusError(
-                f"{partner.system} record {choice.link} is already linked to another record; "
-                "pick another candidate or --create"
-            )
-        chosen = await _read_one(partner, choice.link, gathered)
-        partner_state = SideState(
-            partner.system,
-            chosen.id,
-            partner.view(chosen.fields, resolver),
-            modified_at=chosen.modified_at,
-        )
+    partner_state = (
+        await _chosen_partner(runner, partner, choice.link, gathered)
+        if choice.link is not None
+        else None
+    )
     state = SideState(origin.system, origin_id, view, modified_at=record.modified_at)
     record_input = RecordInput(
         f"{origin.system}:{origin_id}", state, partner_state, str(uuid.uuid4()), None, False
@@ -202,6 +199,19 @@ async def _resolve_duplicate(
     await runner.execute_and_record(
         [(plan, observed)], origin, partner, gathered, resolver, after=close
     )
+
+
+async def _chosen_partner(
+    runner: FlowRunner, partner: SideBinding, native_id: str, gathered: Gathered
+) -> SideState:
+    if runner.store.xrefs_by_native(runner.flow.entity, partner.system, [native_id]):
+        raise IsthmusError(
+            f"{partner.system} record {native_id} is already linked to another record; "
+            "pick another candidate or --create"
+        )
+    chosen = await _read_one(partner, native_id, gathered)
+    view = partner.view(chosen.fields, StoreResolver(runner.store))
+    return SideState(partner.system, chosen.id, view, modified_at=chosen.modified_at)
 
 
 async def _read_one(side: SideBinding, native_id: str, gathered: Gathered) -> NativeRecord:
