@@ -58,7 +58,7 @@ class FuzzyRules:
         return tuple((path, weight, _comparison(path)) for path, weight in self.fields.items())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Profile:
     """One record's matching fields, normalised, in the order of ``FuzzyRules.paths``."""
 
@@ -124,12 +124,18 @@ def _keys_of(path: str, value: str) -> Iterable[str]:
 
 class CandidateIndex:
     """Partner profiles filed by block key. Holds only the matching fields, so reading a
-    large partner once per run costs memory in proportion to those fields only."""
+    large partner once per run costs memory in proportion to those fields only.
+
+    Most blocks (a phone tail, an e-mail address, a postal code) hold one record, so a
+    block is filed under the hash of its key and holds a bare id until a second record
+    joins it: about half the memory of a list per key. A hash collision only adds a
+    candidate to compare, never loses one.
+    """
 
     def __init__(self, rules: FuzzyRules) -> None:
         self.rules = rules
         self.profiles: dict[str, Profile] = {}
-        self._blocks: dict[str, list[str]] = {}
+        self._blocks: dict[int, str | list[str]] = {}
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -139,13 +145,21 @@ class CandidateIndex:
             return
         self.profiles[item.id] = item
         for key in block_keys(item, self.rules.paths):
-            self._blocks.setdefault(key, []).append(item.id)
+            slot = hash(key)
+            members = self._blocks.get(slot)
+            if members is None:
+                self._blocks[slot] = item.id
+            elif isinstance(members, str):
+                self._blocks[slot] = [members, item.id]
+            else:
+                members.append(item.id)
 
     def candidates(self, item: Profile) -> list[Profile]:
         """Partner profiles sharing a selective block with ``item``, each once."""
         seen: dict[str, Profile] = {}
         for key in sorted(block_keys(item, self.rules.paths)):
-            members = self._blocks.get(key, ())
+            found = self._blocks.get(hash(key), ())
+            members = (found,) if isinstance(found, str) else found
             if len(members) > self.rules.max_block:
                 continue
             for member in members:
