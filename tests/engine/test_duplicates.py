@@ -21,6 +21,7 @@ from isthmus.cli.main import app
 from isthmus.engine.engine import Engine
 from isthmus.engine.resolution import DuplicateChoice
 from isthmus.errors import IsthmusError
+from isthmus.store.types import Xref
 from isthmus.testing import MemoryConnector
 from tests.match.twins import (
     check_no_duplicates,
@@ -241,16 +242,30 @@ def test_a_record_the_filter_leaves_out_is_not_matched_or_reviewed(tmp_path: Pat
         asyncio.run(engine.close())
 
 
-def test_a_review_whose_record_was_linked_meanwhile_is_closed(systems: Systems) -> None:
+def test_a_sync_that_links_a_reviewed_record_closes_its_review(systems: Systems) -> None:
     engine, crm, erp = systems
     account, customer = _uncertain_pair(crm, erp)
     sync(engine)
-    item_id = _open_duplicate(engine)
+    _open_duplicate(engine)
     # Someone keys the same customer number on both sides: the exact key settles it.
     crm.put("Account", {"AccountNumber": "C-77"}, account)
     erp.put("customers", {"customer_no": "C-77"}, customer)
     sync(engine)
     assert links(engine) == {account: customer}
+    assert engine.store.review_items(flow="customers") == []
+    assert engine.store.dead_letters(flow="customers", status="waiting") == []
+    assert len(erp.records("customers")) == 1
+
+
+def test_resolving_a_review_whose_record_was_linked_meanwhile_closes_it(
+    systems: Systems,
+) -> None:
+    engine, crm, erp = systems
+    account, _ = _uncertain_pair(crm, erp)
+    sync(engine)
+    item_id = _open_duplicate(engine)
+    with engine.store.unit_of_work() as uow:  # linked by some other way than this flow
+        uow.add_xref(Xref("elsewhere", "customer", "crm", account))
     with pytest.raises(IsthmusError, match="linked meanwhile"):
         _resolve(engine, item_id, DuplicateChoice(create=True))
     assert engine.store.review_items(flow="customers") == []

@@ -256,6 +256,7 @@ class MatchSession:
     pretend_linked: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     indexes: dict[str, CandidateIndex] = field(default_factory=dict)
     _in_review: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _open_items: dict[tuple[str, str], int] = field(default_factory=dict)  # origin -> item id
     _loaded: bool = False
 
     def in_review(self, store: Store, system: str) -> set[str]:
@@ -264,13 +265,20 @@ class MatchSession:
             self._loaded = True
             for item in store.review_items(flow=self.flow, status="open", limit=1_000_000):
                 if item.kind == "duplicate":
-                    self.hold(item.details)
+                    self.hold(item.details, item.id)
         return self._in_review[system]
 
-    def hold(self, details: dict[str, Any]) -> None:
+    def hold(self, details: dict[str, Any], item_id: int | None = None) -> None:
         """Remember the records of a duplicate review item (its ``details``)."""
         self._in_review[details["origin_system"]].add(details["origin_id"])
         self._in_review[details["partner_system"]].update(details["candidates"])
+        if item_id is not None:
+            self._open_items[(details["origin_system"], details["origin_id"])] = item_id
+
+    def settle(self, system: str, native_id: str) -> int | None:
+        """The open duplicate review item of a record just linked or created, if any:
+        there is nothing left for a person to decide."""
+        return self._open_items.pop((system, native_id), None)
 
 
 async def _match(

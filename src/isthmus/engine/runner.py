@@ -220,9 +220,8 @@ class FlowRunner:
             self.report.add("echo", len(gathered.unchanged))
             for outcome in outcomes:
                 record_outcome(uow, self.ctx, outcome, self.report)
-                method = gathered.matched_by.get(outcome.origin_id)
-                if method and outcome.plan.link_partner and first_error(outcome) is None:
-                    self.report.add(f"linked_{method}")
+                if first_error(outcome) is None:
+                    self._settle_reviews(uow, outcome, gathered.matched_by.get(outcome.origin_id))
             set_cursor(uow, self.ctx, origin.system, origin.object_name, cursor)
             if after is not None:
                 after(uow)
@@ -250,9 +249,33 @@ class FlowRunner:
                 {path: view.get(path) for path in paths},
                 candidates,
             )
-            uow.put_review_item(suggestion_item(self.ctx.flow, self.ctx.entity, details))
-            self.matching.hold(details)
+            item_id = uow.put_review_item(suggestion_item(self.ctx.flow, self.ctx.entity, details))
+            self.matching.hold(details, item_id)
             self.report.add("review")
+
+    def _settle_reviews(self, uow: UnitOfWork, outcome: PlanOutcome, method: str | None) -> None:
+        """A record linked or created by a sync closes its open duplicate review (an
+        exact key may settle what fuzzy scores could not), and frees its held partner."""
+        if method and outcome.plan.link_partner:
+            self.report.add(f"linked_{method}")
+        if outcome.partner_id is None or not (
+            outcome.plan.link_partner or outcome.plan.action == "create"
+        ):
+            return
+        pair = {
+            outcome.origin_system: outcome.origin_id,
+            outcome.partner_system: outcome.partner_id,
+        }
+        for system, native_id in pair.items():
+            # Either record may be the one under review: the other direction links it too.
+            item_id = self.matching.settle(system, native_id)
+            if item_id is not None:
+                moot = {"moot": f"linked by a sync: {pair}"}
+                uow.resolve_review_item(item_id, "dismissed", moot, self.ctx.actor)
+        if outcome.partner_id in self.matching.in_review(self.store, outcome.partner_system):
+            uow.set_dead_letter_status(
+                self.ctx.flow, outcome.partner_system, outcome.partner_id, "resolved"
+            )
 
     def _record_held(self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding) -> None:
         """Records of an open duplicate review wait, and are retried every run, so a
