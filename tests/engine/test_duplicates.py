@@ -270,3 +270,19 @@ def test_resolving_a_review_whose_record_was_linked_meanwhile_closes_it(
         _resolve(engine, item_id, DuplicateChoice(create=True))
     assert engine.store.review_items(flow="customers") == []
     assert len(erp.records("customers")) == 1
+
+
+def test_a_webhook_sync_that_links_a_held_record_frees_it(systems: Systems) -> None:
+    engine, crm, erp = systems
+    account, customer = _uncertain_pair(crm, erp)
+    erp.put("customers", {"customer_no": "C-77"}, customer)
+    sync(engine)
+    assert [letter.native_id for letter in engine.store.dead_letters(status="waiting")] == [
+        customer
+    ]
+    crm.put("Account", {"AccountNumber": "C-77"}, account)
+    # A webhook syncs just this record: no retry of waiting records runs first.
+    asyncio.run(engine.sync_ids("customers", "crm", [account], trigger="webhook"))
+    assert links(engine) == {account: customer}
+    assert engine.store.dead_letters(status="waiting") == []
+    assert engine.store.review_items(flow="customers") == []
