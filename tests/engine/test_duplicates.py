@@ -286,3 +286,14 @@ def test_a_webhook_sync_that_links_a_held_record_frees_it(systems: Systems) -> N
     assert links(engine) == {account: customer}
     assert engine.store.dead_letters(status="waiting") == []
     assert engine.store.review_items(flow="customers") == []
+
+
+def test_a_fuzzy_field_no_side_maps_is_reported(tmp_path: Path) -> None:
+    fuzzy = {"fields": {"name": 0.8, "website": 0.2}}
+    engine, _, _ = open_engine(write_config(tmp_path, match={"fuzzy": fuzzy}))
+    try:
+        report = sync(engine)
+        (message,) = report.messages
+        assert "'website' is not mapped for crm, erp" in message
+    finally:
+        asyncio.run(engine.close())

@@ -94,6 +94,15 @@ class FlowRunner:
         )
         if options.dry_run:
             report.preview = MatchPreview()
+        for path in fuzzy.fields if fuzzy else ():
+            unmapped = [
+                name for name, side in flow.sides.items() if path not in side.readable_paths()
+            ]
+            if unmapped:
+                report.messages.append(
+                    f"match.fuzzy field {path!r} is not mapped for {', '.join(unmapped)}, so it "
+                    "never counts; map it, or remove it from match.fuzzy.fields"
+                )
 
     async def run(self) -> None:
         if not self.options.dry_run:
@@ -115,6 +124,8 @@ class FlowRunner:
                     )
                 first = False
                 await self.process(page.records, origin, partner, page.cursor)
+            # The partner's blocking index served this direction; free it before the next.
+            self.matching.indexes.pop(partner.system, None)
         self.report.add("retries", self.stats.retries)
 
     async def sync_ids(self, system: str, ids: Sequence[str]) -> None:
