@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from isthmus.cli.output import console, fail, report_messages, run_table
+from isthmus.cli.output import console, fail, print_matching, report_messages, run_table
 from isthmus.cli.reconcile import reconcile
 from isthmus.cli.sandbox import sandbox_app
 from isthmus.engine.config import load_config
@@ -76,6 +76,17 @@ def sync(
     full: Annotated[bool, typer.Option(help="Read everything, not only changes.")] = False,
     force: Annotated[bool, typer.Option(help="Go past the safety valves.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Read both sides, match and plan, write nothing: report what would be "
+            "linked, sent to review and created.",
+        ),
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON (no progress bar).")
+    ] = False,
 ) -> None:
     """Run flows once, in dependency order, with a progress bar."""
     from isthmus.cli.progress import SyncProgress
@@ -91,9 +102,12 @@ def sync(
 
     async def go() -> list[RunReport]:
         try:
-            with SyncProgress(console, enabled=not quiet) as progress:
+            with SyncProgress(console, enabled=not (quiet or json_output)) as progress:
                 return await engine.sync(
-                    names, options=RunOptions(full=full, force=force), progress=progress.advance
+                    names,
+                    options=RunOptions(full=full, force=force, dry_run=dry_run),
+                    progress=progress.advance,
+                    trigger="dry-run" if dry_run else "manual",
                 )
         finally:
             await engine.close()
@@ -103,10 +117,23 @@ def sync(
     except IsthmusError as error:
         fail(str(error))
         raise typer.Exit(1) from None
-    console.print(run_table(reports, time.perf_counter() - started))
-    report_messages(reports)
+    _print_results(reports, time.perf_counter() - started, json_output=json_output)
     if any(report.status in ("failed", "stopped") for report in reports):
         raise typer.Exit(1)
+
+
+def _print_results(reports: list[RunReport], seconds: float, *, json_output: bool) -> None:
+    from isthmus.cli.preview import print_json, print_preview
+
+    if json_output:
+        print_json(reports, seconds)
+        return
+    if any(report.preview is not None for report in reports):
+        print_preview(reports)
+    else:
+        console.print(run_table(reports, seconds))
+        print_matching(reports)
+    report_messages(reports)
 
 
 @app.command()

@@ -67,3 +67,18 @@ def report_messages(reports: Sequence[RunReport]) -> None:
         for message in report.messages:
             style = "red" if report.status in ("stopped", "failed") else "yellow"
             console.print(f"[{style}]{report.flow}:[/] {message}")
+
+
+def print_matching(reports: Sequence[RunReport]) -> None:
+    """After a sync that matched records: how many were linked (and how) vs created."""
+    for report in reports:
+        counts = report.counts
+        exact, fuzzy = counts["linked_exact"], counts["linked_fuzzy"]
+        if not (exact or fuzzy or counts["held"]):
+            continue
+        console.print(
+            f"[bold]{report.flow}[/]: matched {exact + fuzzy} existing record(s) "
+            f"({exact} by exact key, {fuzzy} by fuzzy score), created {counts['created']}; "
+            f"{counts['review']} sent to review and {counts['held']} held until their "
+            "look-alike is reviewed (`isthmus review list`)"
+        )

@@ -110,10 +110,26 @@ def resolve(
     item_id: int,
     take: Annotated[str | None, typer.Option(help="Take this system's value.")] = None,
     value: Annotated[str | None, typer.Option(help="Enter a value (JSON, or plain text).")] = None,
+    link: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Duplicate: link the record to this candidate."),
+    ] = None,
+    create: Annotated[
+        bool, typer.Option("--create", help="Duplicate: not the same, create a new record.")
+    ] = False,
 ) -> None:
-    """Resolve a conflict by taking one side or entering a value; the result syncs."""
-    if (take is None) == (value is None):
-        fail("give exactly one of --take SYSTEM or --value VALUE")
+    """Resolve a conflict (--take or --value) or a possible duplicate (--link or --create);
+    the result syncs."""
+    from isthmus.engine.resolution import DuplicateChoice
+
+    given = [option for option in (take, value, link) if option is not None] + (
+        ["create"] if create else []
+    )
+    if len(given) != 1:
+        fail(
+            "give exactly one of --take SYSTEM, --value VALUE (conflicts), "
+            "--link ID or --create (duplicates)"
+        )
         raise typer.Exit(2)
     engine = _engine(config)
     parsed: object = None
@@ -122,6 +138,8 @@ def resolve(
             parsed = json.loads(value)
         except json.JSONDecodeError:
             parsed = value
+    if link is not None or create:
+        parsed = DuplicateChoice(link=link, create=create)
 
     async def go() -> RunReport:
         try:

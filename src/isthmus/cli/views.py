@@ -91,9 +91,20 @@ def review_table(items: Sequence[ReviewItem]) -> Table:
 
 def _side(details: dict[str, Any], side: str) -> str:
     system = details.get(f"{side}_system", side)
+    if side == "partner" and "suggestions" in details:
+        return "candidates: " + ", ".join(
+            f"{s['id']} ({s['score']:.2f}: {_values(s.get('values', {}))})"
+            for s in details["suggestions"]
+        )
     if side == "partner" and "candidates" in details:
         return f"candidates: {', '.join(details['candidates'])}"
+    if side == "origin" and "origin_values" in details:
+        return f"{system}:{details.get('origin_id')} {_values(details['origin_values'])}"
     return f"{system}: {_show(details.get(f'{side}_value'))}"
+
+
+def _values(values: dict[str, Any]) -> str:
+    return "; ".join(str(value) for value in values.values() if value not in (None, ""))
 
 
 def _show(value: Any) -> str:

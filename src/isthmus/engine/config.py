@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from isthmus.engine.policy import ConflictRule, DeleteAction, Direction, PartnerMissingAction
 from isthmus.errors import ConfigError
+from isthmus.match.fuzzy import FuzzyRules
 from isthmus.yamlsource import YamlDocument, load_yaml_file, parse_yaml
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -95,8 +96,53 @@ class DeleteConfig(_Strict):
     set: dict[str, Any] = Field(default_factory=dict)
 
 
+class FuzzyMatchConfig(_Strict):
+    """``match.fuzzy``: weighted canonical fields and the link and review thresholds."""
+
+    fields: dict[str, float] = Field(min_length=1)
+    link_above: float = Field(default=0.92, gt=0, le=1)
+    review_above: float = Field(default=0.75, gt=0, le=1)
+    max_block: int = Field(default=200, ge=1)
+    # Where candidates come from: ``index`` reads the partner once per run; ``lookup``
+    # asks the partner by raw field values only; ``auto`` looks up for a few new records
+    # of a linked flow and reads everything before it would create one.
+    candidates: Literal["auto", "index", "lookup"] = "auto"
+
+    @field_validator("fields")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        for path, weight in value.items():
+            if weight <= 0:
+                raise ValueError(
+                    f"the weight of {path!r} is {weight}; weights are positive numbers "
+                    "(e.g. name: 0.6) - leave a field out to ignore it"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> FuzzyMatchConfig:
+        if self.review_above > self.link_above:
+            raise ValueError(
+                f"review_above ({self.review_above}) is above link_above ({self.link_above}); "
+                "records scoring between the two go to review, so review_above must be lower"
+            )
+        return self
+
+    def rules(self) -> FuzzyRules:
+        return FuzzyRules(
+            dict(self.fields),
+            link_above=self.link_above,
+            review_above=self.review_above,
+            max_block=self.max_block,
+        )
+
+
 class MatchConfig(_Strict):
+    """``match``: exact keys first (``keys``), then fuzzy scoring (``fuzzy``), before any
+    record is created."""
+
     keys: list[str] = Field(default_factory=list)
+    fuzzy: FuzzyMatchConfig | None = None
 
 
 class ReconcileConfig(_Strict):

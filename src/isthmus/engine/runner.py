@@ -12,28 +12,38 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from isthmus.connectors.base import Cursor, NativeRecord
 from isthmus.engine.execute import WriteStats, build_task, send
 from isthmus.engine.filters import passes
 from isthmus.engine.flows import FlowBinding
-from isthmus.engine.gather import Gathered, Observed, canonicalise, dedup_latest, gather
+from isthmus.engine.gather import (
+    Gathered,
+    MatchSession,
+    Observed,
+    canonicalise,
+    dedup_latest,
+    gather,
+)
 from isthmus.engine.plan import RecordPlan, plan_record
 from isthmus.engine.record import (
     PageContext,
     PlanOutcome,
+    first_error,
     record_duplicate,
     record_observed_failure,
     record_outcome,
     set_cursor,
 )
-from isthmus.engine.report import RunReport
+from isthmus.engine.report import MatchPreview, RunReport, pretend_page, preview_page
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.retry import RetryPolicy
 from isthmus.engine.safety import SafetyValve
 from isthmus.engine.sides import SideBinding
 from isthmus.errors import LookupUnresolved
 from isthmus.mapping import MappingError
+from isthmus.match.review import held_letter, suggestion_details, suggestion_item
 from isthmus.store.base import Store, UnitOfWork
 from isthmus.store.types import PendingWrite, Xref
 
@@ -47,6 +57,9 @@ class RunOptions:
     force: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     actor: str = "engine"
+    # Read, match and plan, but write nothing anywhere: the report's preview says what
+    # the run would have done.
+    dry_run: bool = False
 
 
 class FlowRunner:
@@ -71,10 +84,30 @@ class FlowRunner:
         self.stats = WriteStats()
         partner_links = store.count_xrefs(flow.entity, flow.target.system)
         self.safety = SafetyValve(flow.name, flow.policy.safety, partner_links, options.force)
+        fuzzy = flow.config.match.fuzzy
+        self.matching = MatchSession(
+            flow.name,
+            flow.config.match.keys,
+            fuzzy.rules() if fuzzy else None,
+            fuzzy.candidates if fuzzy else "auto",
+            filter=flow.config.filter,
+        )
+        if options.dry_run:
+            report.preview = MatchPreview()
+        for path in fuzzy.fields if fuzzy else ():
+            unmapped = [
+                name for name, side in flow.sides.items() if path not in side.readable_paths()
+            ]
+            if unmapped:
+                report.messages.append(
+                    f"match.fuzzy field {path!r} is not mapped for {', '.join(unmapped)}, so it "
+                    "never counts; map it, or remove it from match.fuzzy.fields"
+                )
 
     async def run(self) -> None:
-        await self.recover_pending()
-        await self.retry_waiting()
+        if not self.options.dry_run:
+            await self.recover_pending()
+            await self.retry_waiting()
         for origin, partner in self.flow.directions():
             cursor = (
                 None
@@ -91,6 +124,8 @@ class FlowRunner:
                     )
                 first = False
                 await self.process(page.records, origin, partner, page.cursor)
+            # The partner's blocking index served this direction; free it before the next.
+            self.matching.indexes.pop(partner.system, None)
         self.report.add("retries", self.stats.retries)
 
     async def sync_ids(self, system: str, ids: Sequence[str]) -> None:
@@ -152,12 +187,13 @@ class FlowRunner:
         resolver = StoreResolver(self.store)
         observed = canonicalise(records, origin, resolver)
         await self._resolve_waiting(observed, origin, partner, resolver)
-        gathered = await gather(
-            observed, origin, partner, self.store, resolver, self.flow.config.match.keys
-        )
+        gathered = await gather(observed, origin, partner, self.store, resolver, self.matching)
         plans = self._plan(gathered)
         self.safety.admit([plan for plan, _ in plans])
-        await self.execute_and_record(plans, origin, partner, gathered, resolver, cursor=cursor)
+        if self.report.preview is not None:
+            self._preview(plans, gathered, origin, partner)
+        else:
+            await self.execute_and_record(plans, origin, partner, gathered, resolver, cursor=cursor)
         if self.progress is not None:
             self.progress(self.flow.name, len(records))
 
@@ -182,12 +218,95 @@ class FlowRunner:
                 record_duplicate(
                     uow, self.ctx, origin.system, native_id, candidates, partner.system, self.report
                 )
+                self.matching.hold(
+                    {
+                        "origin_system": origin.system,
+                        "origin_id": native_id,
+                        "partner_system": partner.system,
+                        "candidates": candidates,
+                    }
+                )
+            self._record_suggestions(uow, gathered, origin, partner)
+            self._record_held(uow, gathered, origin)
             self.report.add("echo", len(gathered.unchanged))
             for outcome in outcomes:
                 record_outcome(uow, self.ctx, outcome, self.report)
+                if first_error(outcome) is None:
+                    self._settle_reviews(uow, outcome, gathered.matched_by.get(outcome.origin_id))
             set_cursor(uow, self.ctx, origin.system, origin.object_name, cursor)
             if after is not None:
                 after(uow)
+
+    def _record_suggestions(
+        self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding, partner: SideBinding
+    ) -> None:
+        """Fuzzy matches too uncertain to link wait for a person; nothing is created."""
+        paths = self.matching.rules.paths if self.matching.rules else ()
+        resolver = StoreResolver(self.store)
+        for native_id, decision in gathered.suggested.items():
+            view = gathered.observed[native_id].view or {}
+            candidates: dict[str, dict[str, Any]] = {}
+            for candidate in decision.candidates:
+                record = gathered.natives.get((partner.system, candidate.id))
+                try:
+                    found = partner.view(record.fields, resolver) if record else {}
+                except (MappingError, LookupUnresolved):
+                    found = {}
+                candidates[candidate.id] = {path: found.get(path) for path in paths}
+            details = suggestion_details(
+                (origin.system, native_id),
+                partner.system,
+                decision,
+                {path: view.get(path) for path in paths},
+                candidates,
+            )
+            item_id = uow.put_review_item(suggestion_item(self.ctx.flow, self.ctx.entity, details))
+            self.matching.hold(details, item_id)
+            self.report.add("review")
+
+    def _settle_reviews(self, uow: UnitOfWork, outcome: PlanOutcome, method: str | None) -> None:
+        """A record linked or created by a sync closes its open duplicate review (an
+        exact key may settle what fuzzy scores could not), and frees its held partner."""
+        if method and outcome.plan.link_partner:
+            self.report.add(f"linked_{method}")
+        if outcome.partner_id is None or not (
+            outcome.plan.link_partner or outcome.plan.action == "create"
+        ):
+            return
+        pair = {
+            outcome.origin_system: outcome.origin_id,
+            outcome.partner_system: outcome.partner_id,
+        }
+        for system, native_id in pair.items():
+            # Either record may be the one under review: the other direction links it too.
+            item_id = self.matching.settle(system, native_id)
+            if item_id is not None:
+                moot = {"moot": f"linked by a sync: {pair}"}
+                uow.resolve_review_item(item_id, "dismissed", moot, self.ctx.actor)
+        if outcome.partner_id in self.matching.in_review(self.store, outcome.partner_system):
+            uow.set_dead_letter_status(
+                self.ctx.flow, outcome.partner_system, outcome.partner_id, "resolved"
+            )
+
+    def _record_held(self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding) -> None:
+        """Records of an open duplicate review wait, and are retried every run, so a
+        record is synced once the review is resolved (and not lost if it never changes)."""
+        for native_id in gathered.held:
+            uow.put_dead_letter(
+                held_letter(self.ctx.flow, self.ctx.entity, origin.system, native_id)
+            )
+        self.report.add("held", len(gathered.held))
+
+    def _preview(
+        self,
+        plans: list[tuple[RecordPlan, Observed]],
+        gathered: Gathered,
+        origin: SideBinding,
+        partner: SideBinding,
+    ) -> None:
+        assert self.report.preview is not None
+        preview_page(self.report.preview, plans, gathered)
+        pretend_page(self.matching, plans, gathered, (origin.system, partner.system))
 
     def _plan(self, gathered: Gathered) -> list[tuple[RecordPlan, Observed]]:
         plans: list[tuple[RecordPlan, Observed]] = []
@@ -306,7 +425,8 @@ class FlowRunner:
         resolver: StoreResolver,
     ) -> None:
         waiting = [item for item in observed.values() if item.waiting_on is not None]
-        if not waiting:
+        if not waiting or self.options.dry_run:
+            # A dry run syncs no parent: such records are reported as waiting.
             return
         synced = False
         for item in waiting:
