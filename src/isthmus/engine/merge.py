@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from isthmus.engine.equivalence import formatting_only
 from isthmus.engine.policy import ConflictRule
 from isthmus.model.flat import FlatValue, normalise_decimal
 
@@ -35,6 +36,12 @@ def same(left: FlatValue, right: FlatValue) -> bool:
     if is_empty(left) and is_empty(right):
         return True
     return bool(left == right)
+
+
+def same_at(path: str, left: FlatValue, right: FlatValue) -> bool:
+    """``same``, or the same value of ``path``'s kind written differently (a phone
+    number with or without spaces): a system's reformatting is not a change."""
+    return same(left, right) or formatting_only(path, left, right)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ def merge_field(
     owner: Literal["origin", "partner"] | None,
     times: Timestamps,
     rule_side: Literal["origin", "partner"] | None = None,
+    path: str = "",
 ) -> FieldOutcome:
     """Merge one field.
 
@@ -145,13 +153,14 @@ def merge_field(
     rule names: it only settles a change made on both sides. ``base_origin`` and
     ``base_partner`` are the base as each side would hold it (projected through that
     side's mapping), so a side that stores a value differently (truncated, rounded)
-    does not look as if it changed."""
-    origin_moved = not same(origin, base_origin)
-    partner_moved = not same(partner, base_partner)
+    does not look as if it changed. ``path`` names the field, so a system's reformatting
+    of it (see ``equivalence``) is not taken for a change."""
+    origin_moved = not same_at(path, origin, base_origin)
+    partner_moved = not same_at(path, partner, base_partner)
     if not origin_moved and not partner_moved:
         return FieldOutcome(base, "none", "unchanged")
     if origin_moved and partner_moved:
-        if same(origin, partner):
+        if same_at(path, origin, partner):
             return FieldOutcome(origin, "both", "both sides made the same change")
         if owner is not None:
             return resolve_conflict("owner", origin, partner, base, owner=owner, times=times)

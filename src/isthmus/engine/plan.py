@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from isthmus.engine.merge import FieldOutcome, Timestamps, merge_field, same
+from isthmus.engine.merge import FieldOutcome, Timestamps, merge_field, same_at
 from isthmus.engine.policy import FlowPolicy
 from isthmus.model.flat import Flat, FlatValue
 
@@ -322,6 +322,7 @@ def _merge_path(
         owner=_side_of(policy.owner_of(path), meeting),
         times=times,
         rule_side=_rule_side(path, meeting, policy),
+        path=path,
     )
 
 
@@ -337,14 +338,14 @@ def _only_target_moved(path: str, meeting: _Meeting, policy: FlowPolicy) -> bool
         if origin_is_target
         else (meeting.origin, meeting.origin_fields)
     )
-    target_moved = not same(target_fields[path], meeting.base_view(target, path))
-    source_moved = not same(source_fields[path], meeting.base_view(source, path))
+    target_moved = not same_at(path, target_fields[path], meeting.base_view(target, path))
+    source_moved = not same_at(path, source_fields[path], meeting.base_view(source, path))
     return target_moved and not source_moved
 
 
 def _first_meeting(path: str, meeting: _Meeting, policy: FlowPolicy) -> FieldOutcome:
     left, right = meeting.origin_fields[path], meeting.partner_fields[path]
-    if same(left, right):
+    if same_at(path, left, right):
         return FieldOutcome(left, "both", "equal on both sides when first linked")
     owner = policy.owner_of(path) or policy.source
     if policy.rule_for(path) == "target" and path not in policy.ownership:
@@ -386,7 +387,7 @@ def _writes_for(meeting: _Meeting, policy: FlowPolicy, decided: Flat) -> tuple[W
             path
             for path, value in decided.items()
             if path in fields
-            and not same(fields[path], value)
+            and not same_at(path, fields[path], value)
             and policy.can_write(side.system, path)
         )
         if changed:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from isthmus.connectors.base import NativeRecord
 from isthmus.engine.filters import passes
 from isthmus.engine.flows import FlowBinding
-from isthmus.engine.merge import same
+from isthmus.engine.merge import same_at
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.sides import SideBinding
 from isthmus.errors import LookupUnresolved
@@ -232,13 +232,13 @@ def _differences(
     as_source = _project(source, right, resolver)
     for path in sorted(shared & travelling):
         a, b = left.get(path), right.get(path)
-        if same(a, b):
+        if same_at(path, a, b):
             continue
         # Agreement up to what each side can hold: writing one side's value to the
         # other would change nothing (truncation, rounding, normalisation).
-        if as_target is not None and same(as_target.get(path, a), b):
+        if as_target is not None and same_at(path, as_target.get(path, a), b):
             continue
-        if as_source is not None and same(as_source.get(path, b), a):
+        if as_source is not None and same_at(path, as_source.get(path, b), a):
             continue
         yield path
 

@@ -20,8 +20,8 @@ import hashlib
 import hmac
 import itertools
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -71,8 +71,12 @@ class MemoryConnector:
         faults: FaultPlan | None = None,
         capabilities: Capabilities | None = None,
         webhook_secret: str | None = None,
+        reformat: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self.name = name
+        # How this system rewrites values it stores (digits-only phones, trimmed text),
+        # applied to connector writes, as a real system would.
+        self.reformat = dict(reformat or {})
         self.capabilities = capabilities or Capabilities(
             batch_size=200,
             upsert_by_external_id=any(o.external_key for o in objects),
@@ -242,6 +246,11 @@ class MemoryConnector:
         return results
 
     def _apply(self, table: _Table, op: WriteOp) -> WriteResult:
+        if self.reformat:
+            fields = {
+                k: self.reformat[k](v) if k in self.reformat else v for k, v in op.fields.items()
+            }
+            op = replace(op, fields=fields)
         description = table.description
         injected = self.faults.record_failure(description.name, dict(op.fields))
         if injected is not None:
