@@ -12,6 +12,7 @@ import typer
 from isthmus.cli.output import console, fail, run_table
 from isthmus.cli.views import dead_letter_table, review_table
 from isthmus.engine.engine import Engine
+from isthmus.engine.inspect import SideBySide
 from isthmus.engine.report import RunReport
 from isthmus.errors import IsthmusError
 
@@ -102,6 +103,38 @@ def list_review(
     engine = _engine(config)
     console.print(review_table(engine.store.review_items(flow=flow)))
     asyncio.run(engine.close())
+
+
+@review_app.command("show")
+def show_review(config: ConfigOption, item_id: int) -> None:
+    """Show a review item's records side by side, as they are now, with the base."""
+    from isthmus.cli.views import side_by_side_table
+
+    engine = _engine(config)
+
+    async def go() -> SideBySide:
+        try:
+            return await engine.review_sides(item_id)
+        finally:
+            await engine.close()
+
+    try:
+        sides = asyncio.run(go())
+    except IsthmusError as error:
+        fail(str(error))
+        raise typer.Exit(1) from None
+    console.print(side_by_side_table(sides))
+    for system, problem in sides.problems.items():
+        console.print(f"[yellow]{system}[/]: {problem}")
+    item = sides.item
+    if item.status != "open":
+        console.print(f"Resolved by {item.resolved_by}: {item.resolution}")
+    elif item.kind == "conflict":
+        console.print(
+            f"Resolve with `isthmus review resolve {item_id} --take SYSTEM` or `--value VALUE`."
+        )
+    else:
+        console.print(f"Resolve with `isthmus review resolve {item_id} --link ID` or `--create`.")
 
 
 @review_app.command("resolve")

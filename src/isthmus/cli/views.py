@@ -10,6 +10,7 @@ from rich.table import Table
 
 from isthmus.cli.output import STATUS_STYLE
 from isthmus.engine.engine import Engine
+from isthmus.engine.inspect import SideBySide
 from isthmus.store.types import DeadLetter, ReviewItem
 
 
@@ -109,3 +110,19 @@ def _values(values: dict[str, Any]) -> str:
 
 def _show(value: Any) -> str:
     return "∅" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def side_by_side_table(sides: SideBySide) -> Table:
+    """Every field of both records, the base, and the fields that differ in bold."""
+    item = sides.item
+    disputed = item.details.get("field")
+    title = f"Review item {item.id} ({item.kind}, {item.status}) in flow {item.flow}"
+    table = Table(title=title)
+    table.add_column("field")
+    for system in sides.systems:
+        table.add_column(f"{system} {sides.native_ids[system]}", overflow="fold")
+    table.add_column("base (last agreed)", overflow="fold")
+    for path, values, base, differs in sides.rows():
+        style = "bold red" if path == disputed else ("yellow" if differs else "")
+        table.add_row(path, *(_show(v) for v in values), _show(base), style=style)
+    return table

@@ -16,6 +16,7 @@ from isthmus.connectors.base import Connector
 from isthmus.connectors.registry import create_connector
 from isthmus.engine.config import FlowConfig, LoadedConfig
 from isthmus.engine.flows import FlowBinding
+from isthmus.engine.inspect import SideBySide, review_sides
 from isthmus.engine.policy import DeleteRule, FlowPolicy, SafetyLimits
 from isthmus.engine.reconcile import ReconcileReport, reconcile_flow
 from isthmus.engine.report import RunReport
@@ -332,6 +333,16 @@ class Engine:
             work,
             message=f"reconciliation repair of {counts or 'nothing'}",
         )
+
+    async def review_sides(self, item_id: int) -> SideBySide:
+        """A review item's records as they are now, side by side with the base."""
+        await self.describe()
+        item = self.store.review_item(item_id)
+        if item is None:
+            raise IsthmusError(
+                f"no review item with id {item_id}; `isthmus review list` shows the open ones"
+            )
+        return await review_sides(self.flows[item.flow], self.store, item)
 
     async def _parent_sync(self, missing: LookupUnresolved, origin: str, partner: str) -> bool:
         """Sync the parent a record refers to through the parent's own flow, if one exists."""
