@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select
@@ -181,15 +181,29 @@ def _insert_group(
     rows: list[tuple[int, dict[str, Any]]],
     results: list[WriteResult | None],
 ) -> None:
-    # RETURNING the keys (the database may choose them), matched to the rows by order.
-    statement = table.insert().returning(table.c[spec.key], sort_by_parameter_order=True)
-    new_ids = list(conn.execute(statement, [values for _, values in rows]).scalars())
-    for (index, _), new_id in zip(rows, new_ids, strict=True):
+    # RETURNING the keys (the database may choose them). The order of returned rows is
+    # not promised, so each is matched to its op by its stamp, unique in the batch (a
+    # column that keeps less than microseconds breaks that: the replay handles it).
+    # SQLAlchemy sends the rows as a few multi-row INSERTs.
+    stamp = table.c[spec.updated_at]
+    statement = table.insert().returning(table.c[spec.key], stamp)
+    returned = conn.execute(statement, [values for _, values in rows]).all()
+    new_ids = {_instant(when): new_id for new_id, when in returned}
+    for index, values in rows:
         result = results[index]
-        assert result is not None
+        new_id = new_ids.get(_instant(values[spec.updated_at]))
+        if result is None or new_id is None or len(new_ids) != len(rows):
+            raise BatchMismatchError(f"{spec.table}: inserted rows cannot be told apart")
         results[index] = WriteResult(
             result.ref, "created", str(new_id), modified_at=result.modified_at
         )
+
+
+def _instant(value: Any) -> Any:
+    """A stamp as a naive UTC datetime (SQLite gives naive values back, PostgreSQL aware)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def bulk_safe(table: Table, spec: SqlObject, ops: Sequence[WriteOp]) -> bool:
