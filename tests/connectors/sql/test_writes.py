@@ -227,3 +227,32 @@ def test_the_bulk_path_leaves_what_the_per_row_path_leaves(db: Db) -> None:
     per_row = write(db.connector(), [bad, *batch])
     assert [r.outcome for r in per_row] == ["failed", "updated", "updated", "updated", "deleted"]
     assert per_row[3].id == bulk[2].id
+
+
+def test_a_create_and_an_upsert_of_one_key_in_one_batch_make_one_row(db: Db) -> None:
+    results = write(
+        db.connector(),
+        [
+            WriteOp("a", "create", {"code": "C1", "title": "One"}, external_key="k1"),
+            WriteOp("b", "upsert", {"code": "C1", "title": "One v2"}, external_key="k1"),
+        ],
+    )
+    assert [r.outcome for r in results] == ["created", "updated"]
+    assert results[0].id == results[1].id
+    assert [(row["isthmus_id"], row["title"]) for row in db.rows()] == [("k1", "One v2")]
+    assert db.savepoints() == 2  # look-ups made before the batch would be stale: row by row
+
+
+def test_a_unique_value_freed_earlier_in_a_batch_can_be_taken_later(db: Db) -> None:
+    made = write(db.connector(), [create(1), create(2)])
+    results = write(
+        db.connector(),
+        [
+            WriteOp("free", "update", {"code": "C1-old"}, id=made[0].id),
+            create(1),  # takes "C1", freed by the op before it
+            WriteOp("t", "update", {"title": "two"}, id=made[1].id),
+        ],
+    )
+    assert [r.outcome for r in results] == ["updated", "created", "updated"]
+    assert sorted(row["code"] for row in db.rows()) == ["C1", "C1-old", "C2"]
+    assert db.savepoints() == 1  # statements in op order: the bulk path got it right

@@ -92,22 +92,40 @@ def apply_one(
     return WriteResult(op.ref, "updated", op.id, modified_at=when)
 
 
+# The shape of a statement: ("insert", columns), ("update", only live rows?, columns) or
+# ("delete",). Consecutive ops of one shape are one executemany.
+Shape = tuple[Any, ...]
+
+
+@dataclass
+class _Run:
+    """Consecutive ops sent as one executemany; ``rows[i]`` belongs to ``indexes[i]``."""
+
+    shape: Shape
+    indexes: list[int] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class _Plan:
-    """What the bulk path will send, grouped so each group is one executemany."""
-
     results: list[WriteResult | None]
-    # column names -> rows to insert (with the index of their op)
-    inserts: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
-    # (only live rows?, column names) -> rows to update; each row carries WHERE_KEY
-    updates: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = field(default_factory=dict)
-    deletes: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[_Run] = field(default_factory=list)
+
+    def add(self, index: int, shape: Shape, row: dict[str, Any], result: WriteResult) -> None:
+        # Statements go in op order (only consecutive ops share one), so a unique value
+        # freed by one op and taken by a later one behaves as it does row by row.
+        if not self.runs or self.runs[-1].shape != shape:
+            self.runs.append(_Run(shape))
+        self.runs[-1].indexes.append(index)
+        self.runs[-1].rows.append(row)
+        self.results[index] = result
 
 
 def write_bulk(
     conn: Connection, table: Table, spec: SqlObject, ops: Sequence[WriteOp], stamp: Stamp
 ) -> list[WriteResult]:
-    """Apply ops with one look-up per kind and one executemany per statement shape.
+    """Apply ops with one look-up per kind and one executemany per run of ops of one
+    statement shape (a batch of creates is one multi-row INSERT).
 
     Raises:
         IntegrityError, DataError: the database refused a row (the caller replays the
@@ -120,66 +138,60 @@ def write_bulk(
     for index, op in enumerate(ops):
         values = row_values(table, op)
         values[spec.updated_at] = when = stamp()
+        columns = tuple(values)
         if op.kind in ("create", "upsert"):
             found = by_external.get(op.external_key or "") if op.kind == "upsert" else None
             if found is not None:
                 # Like the per-row path: the row found by its key is updated as it is.
-                plan.updates.setdefault((False, tuple(values)), []).append(
-                    {**values, WHERE_KEY: found}
-                )
-                plan.results[index] = WriteResult(op.ref, "updated", str(found), modified_at=when)
+                result = WriteResult(op.ref, "updated", str(found), modified_at=when)
+                plan.add(index, ("update", False, columns), {**values, WHERE_KEY: found}, result)
             else:
                 _insert_defaults(values, spec, op)
-                plan.inserts.setdefault(tuple(values), []).append((index, values))
-                plan.results[index] = WriteResult(op.ref, "created", None, modified_at=when)
+                result = WriteResult(op.ref, "created", None, modified_at=when)
+                plan.add(index, ("insert", tuple(values)), values, result)
             continue
         target = target_id(table, spec, op)
         if op.kind == "delete":
             row = {WHERE_KEY: target}
             if spec.deleted:
                 row |= {spec.deleted: True, spec.updated_at: when}
-            plan.deletes.append(row)
-            plan.results[index] = WriteResult(op.ref, "deleted", op.id)
+            plan.add(index, ("delete",), row, WriteResult(op.ref, "deleted", op.id))
         elif target not in live:
             plan.results[index] = not_found(op, spec)
         else:
-            plan.updates.setdefault((True, tuple(values)), []).append({**values, WHERE_KEY: target})
-            plan.results[index] = WriteResult(op.ref, "updated", op.id, modified_at=when)
-    _send(conn, table, spec, plan)
+            result = WriteResult(op.ref, "updated", op.id, modified_at=when)
+            plan.add(index, ("update", True, columns), {**values, WHERE_KEY: target}, result)
+    for run in plan.runs:
+        _send(conn, table, spec, run, plan.results)
     results = [result for result in plan.results if result is not None]
     assert len(results) == len(ops)
     return results
 
 
-def _send(conn: Connection, table: Table, spec: SqlObject, plan: _Plan) -> None:
-    key = table.c[spec.key]
-    # One executemany per set of columns (rows of one executemany share their columns).
-    for inserts in plan.inserts.values():
-        _insert_group(conn, table, spec, inserts, plan.results)
-    check = conn.dialect.supports_sane_multi_rowcount
-    by_key = key == bindparam(WHERE_KEY)
-    for (only_live, _columns), updates in plan.updates.items():
-        where = _live(table, spec, bindparam(WHERE_KEY)) if only_live else by_key
-        # executemany: the SET clause comes from the rows' column names.
-        changed = conn.execute(table.update().where(where), updates).rowcount
-        # The look-up found every row these updates target; a row that vanished since
-        # (a concurrent delete) must fail alone, which the per-row replay reports.
-        if check and changed != len(updates):
-            raise BatchMismatchError(f"{spec.table}: {changed} of {len(updates)} rows updated")
-    if plan.deletes:
-        statement: Any = table.delete().where(by_key)
-        if spec.deleted:
-            # A soft delete stamps the row so readers see the tombstone after their cursor.
-            statement = table.update().where(by_key)
-        conn.execute(statement, plan.deletes)
+def _send(
+    conn: Connection, table: Table, spec: SqlObject, run: _Run, results: list[WriteResult | None]
+) -> None:
+    if run.shape[0] == "insert":
+        _insert(conn, table, spec, run, results)
+        return
+    by_key = table.c[spec.key] == bindparam(WHERE_KEY)
+    if run.shape[0] == "delete":
+        # A soft delete stamps the row so readers see the tombstone after their cursor.
+        statement: Any = table.update() if spec.deleted else table.delete()
+        conn.execute(statement.where(by_key), run.rows)
+        return
+    only_live = run.shape[1]
+    where = _live(table, spec, bindparam(WHERE_KEY)) if only_live else by_key
+    # executemany: the SET clause comes from the rows' column names.
+    changed = conn.execute(table.update().where(where), run.rows).rowcount
+    # The look-up found every row these updates target; a row that vanished since (a
+    # concurrent delete) must fail alone, which the per-row replay reports.
+    if conn.dialect.supports_sane_multi_rowcount and changed != len(run.rows):
+        raise BatchMismatchError(f"{spec.table}: {changed} of {len(run.rows)} rows updated")
 
 
-def _insert_group(
-    conn: Connection,
-    table: Table,
-    spec: SqlObject,
-    rows: list[tuple[int, dict[str, Any]]],
-    results: list[WriteResult | None],
+def _insert(
+    conn: Connection, table: Table, spec: SqlObject, run: _Run, results: list[WriteResult | None]
 ) -> None:
     # RETURNING the keys (the database may choose them). The order of returned rows is
     # not promised, so each is matched to its op by its stamp, unique in the batch (a
@@ -187,12 +199,14 @@ def _insert_group(
     # SQLAlchemy sends the rows as a few multi-row INSERTs.
     stamp = table.c[spec.updated_at]
     statement = table.insert().returning(table.c[spec.key], stamp)
-    returned = conn.execute(statement, [values for _, values in rows]).all()
+    returned = conn.execute(statement, run.rows).all()
     new_ids = {_instant(when): new_id for new_id, when in returned}
-    for index, values in rows:
+    if len(new_ids) != len(run.rows):
+        raise BatchMismatchError(f"{spec.table}: inserted rows cannot be told apart")
+    for index, values in zip(run.indexes, run.rows, strict=True):
         result = results[index]
         new_id = new_ids.get(_instant(values[spec.updated_at]))
-        if result is None or new_id is None or len(new_ids) != len(rows):
+        if result is None or new_id is None:
             raise BatchMismatchError(f"{spec.table}: inserted rows cannot be told apart")
         results[index] = WriteResult(
             result.ref, "created", str(new_id), modified_at=result.modified_at
@@ -207,19 +221,27 @@ def _instant(value: Any) -> Any:
 
 
 def bulk_safe(table: Table, spec: SqlObject, ops: Sequence[WriteOp]) -> bool:
-    """Whether applying the ops together equals applying them in order: no row is the
-    target of two ops (an id, an explicit new key, or an upsert key given twice)."""
+    """Whether applying the ops together equals applying them in order: the look-ups
+    made before the batch stay true while it runs. Not so when a row is the target of
+    two ops (an id, an explicit new key), an external key comes twice (a create's key is
+    found by a later upsert), or an op rewrites a key or external key column."""
     seen: set[Any] = set()
     external: set[str] = set()
+    managed = {spec.key, spec.external_key}
     for op in ops:
+        values = row_values(table, op)
         if op.kind in ("create", "upsert"):
-            if op.kind == "upsert" and op.external_key and spec.external_key:
+            if op.external_key and spec.external_key:
                 if op.external_key in external:
                     return False
                 external.add(op.external_key)
-            explicit = row_values(table, op).get(spec.key)
+            if spec.external_key in values:
+                return False
+            explicit = values.get(spec.key)
             targets = [] if explicit is None else [explicit]
         else:
+            if managed & values.keys():
+                return False
             targets = [target_id(table, spec, op)]
         for target in targets:
             if target in seen:
