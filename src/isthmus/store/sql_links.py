@@ -79,17 +79,7 @@ def add_xrefs(
     for xref in unique:
         holder = by_native.get((xref.entity, xref.system, xref.native_id))
         rival = by_canonical.get((xref.canonical_id, xref.system))
-        taken = holder if holder and holder.canonical_id != xref.canonical_id else None
-        if (
-            taken is None
-            and rival
-            and (rival.entity, rival.native_id)
-            != (
-                xref.entity,
-                xref.native_id,
-            )
-        ):
-            taken = rival
+        taken = _taken(xref, holder, rival)
         try:
             if taken is not None:
                 raise LinkConflictError(conflict_message(xref, taken))
@@ -99,6 +89,15 @@ def add_xrefs(
             first = first or error
     if first is not None:
         raise first
+
+
+def _taken(xref: Xref, holder: Holder | None, rival: Holder | None) -> Holder | None:
+    """The row that holds one of the link's rules for a different pairing, if any."""
+    if holder is not None and holder.canonical_id != xref.canonical_id:
+        return holder
+    if rival is not None and (rival.entity, rival.native_id) != (xref.entity, xref.native_id):
+        return rival
+    return None
 
 
 def _holders(
