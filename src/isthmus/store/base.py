@@ -95,8 +95,9 @@ class UnitOfWork(abc.ABC):
     # statements, in bulk and in this order: links, then hashes, then letters. These
     # defaults write at once, which is as good (a backend may defer, never must).
     def add_xref_at_commit(self, xref: Xref) -> None:
-        """``add_xref``, written at commit; a conflict raises ``LinkConflictError`` there
-        and the whole block rolls back."""
+        """``add_xref``, written at commit (or earlier, just before a later immediate
+        link call of the block, to keep their order); a conflict raises
+        ``LinkConflictError`` there, which rolls the whole block back at commit."""
         self.add_xref(xref)
 
     def touch_xref_at_commit(self, touch: XrefTouch) -> None:

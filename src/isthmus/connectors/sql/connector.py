@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, create_engine, event, or_, select
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, select, tuple_
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
 from isthmus.connectors.base import (
@@ -138,7 +138,9 @@ class SqlTableConnector:
         while True:
             query = select(table).order_by(stamp, key).limit(page_size)
             if after_ts is not None:
-                query = query.where(or_(stamp > after_ts, and_(stamp == after_ts, key > after_id)))
+                # A row value, not "ts > a OR (ts = a AND key > b)": same rows, but an
+                # index on (updated_at, key) is then a seek, not a scan from the start.
+                query = query.where(tuple_(stamp, key) > tuple_(after_ts, after_id))
             try:
                 with self.engine.connect() as conn:
                     rows = list(conn.execute(query))
