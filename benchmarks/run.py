@@ -1,7 +1,8 @@
 """``make bench``: initial load of N products between two SQLite databases via the CLI.
 
-Prints records/s and peak RSS and writes docs/BENCHMARKS.md. Run with ROWS=N to change
-the volume (default 100,000).
+Prints records/s and peak RSS, and records the figure in docs/BENCHMARKS.md. Only the
+block between the ``bench:latest`` markers is rewritten; the rest of the page (history
+and explanations) is kept. Run with ROWS=N to change the volume (default 100,000).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.engine.sqlfixtures import write_setup
+
+PAGE = Path("docs/BENCHMARKS.md")
+START, END = "<!-- bench:latest -->", "<!-- /bench:latest -->"
 
 
 def main() -> None:
@@ -37,16 +41,23 @@ def main() -> None:
         f"{rate:,.0f} records/s | {rss_mb:.0f} MB peak RSS |"
     )
     print(line)
-    Path("docs/BENCHMARKS.md").write_text(
-        "# Benchmarks\n\n"
-        f"Command: `make bench` (ROWS={rows}). Machine: {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}. "
-        f"Date: {datetime.now(UTC):%Y-%m-%d}.\n\n"
-        "The figure includes process start-up, mapping, link bookkeeping in the SQLite "
-        "state store, and the target writes (one transaction per batch of 500).\n\n"
+    block = (
+        f"{START}\n"
+        f"Latest `make bench` (ROWS={rows}): {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
         "| what | wall time | throughput | memory |\n| --- | --- | --- | --- |\n"
         f"{line}\n"
+        f"{END}"
     )
+    PAGE.write_text(with_latest(PAGE.read_text() if PAGE.exists() else "", block))
+
+
+def with_latest(page: str, block: str) -> str:
+    """The page with its latest-run block replaced (or added at the end)."""
+    if START in page and END in page:
+        head, rest = page.split(START, 1)
+        return head + block + rest.split(END, 1)[1]
+    return f"{page.rstrip()}\n\n{block}\n" if page.strip() else f"# Benchmarks\n\n{block}\n"
 
 
 if __name__ == "__main__":

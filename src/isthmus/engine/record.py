@@ -5,6 +5,10 @@ audit events, dead letters, review items, counters and the cursor all advance to
 or not at all. A crash before this commit leaves pending writes (found by key on
 restart) and a cursor that has not moved (so the page is read again, and everything
 already applied is recognised as unchanged).
+
+Links, content hashes and dead-letter closes are asked ``*_at_commit``: the store writes
+a whole page of them in a few statements when the unit of work commits, and a link
+conflict then rolls the whole page back, as it did when it was raised here.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from isthmus.engine.report import RunReport
 from isthmus.errors import RecordError
 from isthmus.model.flat import Flat, content_hash
 from isthmus.store.base import UnitOfWork
-from isthmus.store.types import AuditAction, AuditEvent, DeadLetter, ReviewItem, Xref
+from isthmus.store.types import AuditAction, AuditEvent, DeadLetter, ReviewItem, Xref, XrefTouch
 
 
 @dataclass
@@ -110,7 +114,7 @@ def record_outcome(uow: UnitOfWork, ctx: PageContext, out: PlanOutcome, report: 
         )
         report.add("dead_letters")
     else:
-        uow.set_dead_letter_status(ctx.flow, out.origin_system, out.origin_id, "resolved")
+        uow.close_dead_letter_at_commit(ctx.flow, out.origin_system, out.origin_id, "resolved")
         _count(report, uow, ctx, plan)
     if plan.reviews:
         report.add("review", len(plan.reviews))
@@ -131,26 +135,28 @@ def _record_links(
         if (out.origin_system in out.holds and error is None)
         else None
     )
-    uow.add_xref(Xref(cid, ctx.entity, out.origin_system, out.origin_id))
+    uow.add_xref_at_commit(Xref(cid, ctx.entity, out.origin_system, out.origin_id))
     if origin_hash is not None:
-        uow.touch_xref(ctx.entity, out.origin_system, out.origin_id, origin_hash)
+        uow.touch_xref_at_commit(
+            XrefTouch(ctx.entity, out.origin_system, out.origin_id, origin_hash)
+        )
     for task in out.tasks:
         result = task.result
         system = task.write.system
         if task.write.kind == "create" and result is not None and result.ok and result.id:
             out.partner_id = result.id
-            uow.add_xref(Xref(cid, ctx.entity, system, result.id))
+            uow.add_xref_at_commit(Xref(cid, ctx.entity, system, result.id))
             uow.remove_pending_write(f"{cid}@{system}")
         elif task.write.kind == "create" and task.op is not None:
             uow.remove_pending_write(f"{cid}@{system}")
     if plan.link_partner and out.partner_id is not None and error is None:
-        uow.add_xref(Xref(cid, ctx.entity, out.partner_system, out.partner_id))
+        uow.add_xref_at_commit(Xref(cid, ctx.entity, out.partner_system, out.partner_id))
     for system, view in out.holds.items():
         if system == out.origin_system or error is not None:
             continue
         native_id = out.partner_id
         if native_id is not None:
-            uow.touch_xref(ctx.entity, system, native_id, content_hash(view))
+            uow.touch_xref_at_commit(XrefTouch(ctx.entity, system, native_id, content_hash(view)))
 
 
 def _count(report: RunReport, uow: UnitOfWork, ctx: PageContext, plan: RecordPlan) -> None:

@@ -17,6 +17,7 @@ from isthmus.store.types import (
     ReviewItem,
     Run,
     Xref,
+    XrefTouch,
 )
 
 
@@ -52,5 +53,6 @@ __all__ = [
     "Store",
     "UnitOfWork",
     "Xref",
+    "XrefTouch",
     "open_store",
 ]

@@ -3,6 +3,12 @@
 Writes go through a ``UnitOfWork``: everything done in one ``with store.unit_of_work()``
 block commits together or not at all. The engine relies on that to advance a cursor in
 the same transaction as the links, bases and audit events of the writes it describes.
+
+A backend may hold writes that return nothing and cannot fail on their own (audit,
+counters, bases, content hashes, pending writes) until just before commit, to send them
+in bulk; it keeps their order per record, and the block still commits all or nothing.
+The ``*_at_commit`` methods make that explicit for links: the engine records a page of
+links that way, and a conflict then surfaces when the block commits (rolling it back).
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from isthmus.store.types import (
     Base,
     DeadLetter,
     DeadLetterStatus,
+    LinkConflictError,
     PendingWrite,
     ReviewItem,
     ReviewStatus,
     Run,
     RunStatus,
     Xref,
+    XrefTouch,
 )
 
 
@@ -51,6 +59,57 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def remove_xref(self, entity: str, system: str, native_id: str) -> None: ...
+
+    # Bulk forms. These defaults go one by one; a backend overrides them with a few
+    # statements per call.
+    def add_xrefs(self, xrefs: Sequence[Xref]) -> None:
+        """Insert many link sides, as ``add_xref`` each: every one that does not conflict
+        is inserted, then ``LinkConflictError`` is raised for the first that does (in
+        the order given); the block stays usable."""
+        first: LinkConflictError | None = None
+        for xref in xrefs:
+            try:
+                self.add_xref(xref)
+            except LinkConflictError as error:
+                first = first or error
+        if first is not None:
+            raise first
+
+    def touch_xrefs(self, touches: Sequence[XrefTouch]) -> None:
+        """``touch_xref`` for many records (in order: a later touch of a record wins)."""
+        for touch in touches:
+            self.touch_xref(
+                touch.entity, touch.system, touch.native_id, touch.content_hash, touch.seen_at
+            )
+
+    def close_dead_letters(
+        self, flow: str, system: str, native_ids: Sequence[str], status: DeadLetterStatus
+    ) -> int:
+        """``set_dead_letter_status`` for many records of one system; returns how many
+        letters were closed."""
+        return sum(
+            self.set_dead_letter_status(flow, system, native_id, status) for native_id in native_ids
+        )
+
+    # Deferred forms: written just before the block commits, after the block's own
+    # statements, in bulk and in this order: links, then hashes, then letters. These
+    # defaults write at once, which is as good (a backend may defer, never must).
+    def add_xref_at_commit(self, xref: Xref) -> None:
+        """``add_xref``, written at commit (or earlier, just before a later immediate
+        link call of the block, to keep their order); a conflict raises
+        ``LinkConflictError`` there, which rolls the whole block back at commit."""
+        self.add_xref(xref)
+
+    def touch_xref_at_commit(self, touch: XrefTouch) -> None:
+        """``touch_xref``, written at commit, after the links added at commit."""
+        self.touch_xrefs([touch])
+
+    def close_dead_letter_at_commit(
+        self, flow: str, system: str, native_id: str, status: DeadLetterStatus
+    ) -> None:
+        """``set_dead_letter_status`` without its count, written at commit (a letter put
+        for the same record meanwhile is put after the close, as it was called)."""
+        self.set_dead_letter_status(flow, system, native_id, status)
 
     @abc.abstractmethod
     def set_base(self, canonical_id: str, entity: str, fields: Flat) -> None:

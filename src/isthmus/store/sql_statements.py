@@ -35,6 +35,7 @@ class Prepared:
     """Write statements; parameters are named after columns unless noted."""
 
     insert_xref: Executable  # returns a row only if it inserted
+    insert_xrefs: Executable  # the same for executemany: no RETURNING, conflicts skipped
     xref_holders: Executable  # rows holding either uniqueness rule of a link
     touch_xref: Executable  # w_entity, w_system, w_native_id, v_hash, v_seen_at
     remove_xref: Executable
@@ -76,6 +77,9 @@ def prepared(dialect: str) -> Prepared:
         insert_xref=upsert_insert(dialect, t.xrefs)
         .on_conflict_do_nothing()
         .returning(c.canonical_id),
+        # No conflict target: a row taken by either uniqueness rule is skipped, and the
+        # caller checks both rules right after (``sql_links``).
+        insert_xrefs=upsert_insert(dialect, t.xrefs).on_conflict_do_nothing(),
         xref_holders=holders,
         touch_xref=touch,
         remove_xref=delete(t.xrefs).where(

@@ -6,14 +6,18 @@ Invariants:
 - a ``LinkConflictError`` never poisons the transaction: links are inserted with
   ``ON CONFLICT DO NOTHING`` and checked afterwards, so no statement fails on
   PostgreSQL and the caller may catch the error and carry on in the same block;
-- audit rows and counter deltas are buffered and written by ``flush()`` just before
-  commit, as one executemany each: a sync of 100,000 records writes them in bulk.
+- writes that return nothing and cannot fail alone (audit rows, counter deltas, bases,
+  pending writes, and the links, hashes and letter closes asked ``*_at_commit``) are
+  buffered and written by ``flush()`` just before commit, a few statements per kind: a
+  sync of 100,000 records writes them in bulk. Order per record is kept: a buffered
+  write is sent before any later statement that could see it or be affected by it
+  (``delete_base`` after ``set_base``, a link look-up after links at commit, ...).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +26,10 @@ from sqlalchemy import Connection, update
 
 from isthmus.connectors.base import Cursor
 from isthmus.model.flat import Flat
+from isthmus.store import sql_links
 from isthmus.store import tables as t
 from isthmus.store.base import UnitOfWork
-from isthmus.store.sql_statements import prepared
+from isthmus.store.sql_statements import OPEN_LETTER, prepared
 from isthmus.store.types import (
     AuditEvent,
     DeadLetter,
@@ -34,6 +39,7 @@ from isthmus.store.types import (
     ReviewItem,
     ReviewStatus,
     Xref,
+    XrefTouch,
 )
 
 AUDIT_COLUMNS = tuple(f.name for f in dataclass_fields(AuditEvent) if f.name != "id")
@@ -61,9 +67,20 @@ class SqlUnitOfWork(UnitOfWork):
         self._sql = prepared(connection.dialect.name)
         self._audit: list[dict[str, Any]] = []
         self._counters: dict[tuple[str, str], int] = {}
+        self._bases: list[dict[str, Any]] = []
+        # ("put" | "remove", row) in call order: a put and a remove of one key must not swap.
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+        self._links: list[Xref] = []
+        self._touches: dict[tuple[str, str, str], XrefTouch] = {}
+        self._closes: dict[tuple[str, str, str], DeadLetterStatus] = {}
 
     def flush(self) -> None:
-        """Write the buffered audit rows and counter deltas (called before commit)."""
+        """Write every buffered write (called before commit). Links first: a conflict
+        raises here, before anything else is sent, and the block rolls back."""
+        self._flush_links()
+        self._flush_closes()
+        self._flush_bases()
+        self._flush_pending()
         if self._audit:
             self.connection.execute(t.audit_events.insert(), self._audit)
             self._audit = []
@@ -76,8 +93,52 @@ class SqlUnitOfWork(UnitOfWork):
             self.connection.execute(self._sql.add_counters, rows)
             self._counters = {}
 
+    def _flush_links(self) -> None:
+        # Links before hashes: a hash is set on the link added just before.
+        if self._links:
+            links, self._links = self._links, []
+            self._add_xrefs_now(links)
+        if self._touches:
+            touches, self._touches = list(self._touches.values()), {}
+            self._touch_xrefs_now(touches)
+
+    def _flush_closes(self) -> None:
+        if not self._closes:
+            return
+        closes, self._closes = self._closes, {}
+        groups: dict[tuple[str, str, DeadLetterStatus], list[str]] = {}
+        for (flow, system, native_id), status in closes.items():
+            groups.setdefault((flow, system, status), []).append(native_id)
+        for (flow, system, status), native_ids in groups.items():
+            self.close_dead_letters(flow, system, native_ids, status)
+
+    def _flush_bases(self) -> None:
+        if self._bases:
+            # One executemany: each row is its own upsert, run in order, so a record set
+            # twice gets both version bumps, as with two calls.
+            self.connection.execute(self._sql.set_base, self._bases)
+            self._bases = []
+
+    def _flush_pending(self) -> None:
+        run: list[dict[str, Any]] = []
+        kind = ""
+        for next_kind, row in [*self._pending, ("end", {})]:
+            if run and next_kind != kind:
+                statement = (
+                    self._sql.put_pending_write if kind == "put" else self._sql.remove_pending_write
+                )
+                self.connection.execute(statement, run)
+                run = []
+            kind = next_kind
+            run.append(row)
+        self._pending = []
+
     # -- links and bases --------------------------------------------------------------
     def add_xref(self, xref: Xref) -> None:
+        self._flush_links()
+        self._add_xref_now(xref)
+
+    def _add_xref_now(self, xref: Xref) -> None:
         row = {
             "canonical_id": xref.canonical_id,
             "entity": xref.entity,
@@ -114,6 +175,7 @@ class SqlUnitOfWork(UnitOfWork):
         content_hash: str | None,
         seen_at: datetime | None = None,
     ) -> None:
+        self._flush_links()
         self.connection.execute(
             self._sql.touch_xref,
             {
@@ -126,23 +188,58 @@ class SqlUnitOfWork(UnitOfWork):
         )
 
     def remove_xref(self, entity: str, system: str, native_id: str) -> None:
+        self._flush_links()
         self.connection.execute(
             self._sql.remove_xref, {"entity": entity, "system": system, "native_id": native_id}
         )
 
+    def add_xrefs(self, xrefs: Sequence[Xref]) -> None:
+        self._flush_links()
+        self._add_xrefs_now(xrefs)
+
+    def _add_xrefs_now(self, xrefs: Sequence[Xref]) -> None:
+        sql_links.add_xrefs(
+            self.connection, self._sql, xrefs, self._add_xref_now, _conflict_message
+        )
+
+    def touch_xrefs(self, touches: Sequence[XrefTouch]) -> None:
+        self._flush_links()
+        self._touch_xrefs_now(touches)
+
+    def _touch_xrefs_now(self, touches: Sequence[XrefTouch]) -> None:
+        stamp = now()
+        for chunk in sql_links.chunks(touches):
+            rows = [sql_links.touch_row(touch, stamp) for touch in chunk]
+            self.connection.execute(self._sql.touch_xref, rows)
+
+    def add_xref_at_commit(self, xref: Xref) -> None:
+        self._links.append(xref)
+
+    def touch_xref_at_commit(self, touch: XrefTouch) -> None:
+        if touch.seen_at is None:
+            # Stamped now, like an immediate touch, not when the buffer is written.
+            touch = XrefTouch(
+                touch.entity, touch.system, touch.native_id, touch.content_hash, now()
+            )
+        key = (touch.entity, touch.system, touch.native_id)
+        # A later touch of the same record wins, as it would one call after the other.
+        self._touches.pop(key, None)
+        self._touches[key] = touch
+
     def set_base(self, canonical_id: str, entity: str, fields: Flat) -> None:
-        self.connection.execute(
-            self._sql.set_base,
+        self._bases.append(
             {
                 "canonical_id": canonical_id,
                 "entity": entity,
-                "fields": fields,
+                # Copied now: the caller may reuse its dict before the buffer is written.
+                "fields": dict(fields),
                 "version": 1,
                 "updated_at": now(),
-            },
+            }
         )
 
     def delete_base(self, canonical_id: str) -> None:
+        self._flush_bases()
         self.connection.execute(self._sql.delete_base, {"canonical_id": canonical_id})
 
     # -- audit, cursors, pending writes -----------------------------------------------
@@ -167,13 +264,17 @@ class SqlUnitOfWork(UnitOfWork):
     def add_pending_write(self, pending: PendingWrite) -> None:
         row = _row(pending)
         row["created_at"] = pending.created_at or now()
-        self.connection.execute(self._sql.put_pending_write, row)
+        # Buffered: the pending write still commits before the create is sent, because
+        # the engine sends only after this block committed.
+        self._pending.append(("put", row))
 
     def remove_pending_write(self, key: str) -> None:
-        self.connection.execute(self._sql.remove_pending_write, {"key": key})
+        self._pending.append(("remove", {"key": key}))
 
     # -- dead letters, review items, counters -----------------------------------------
     def put_dead_letter(self, letter: DeadLetter) -> int:
+        if (letter.flow, letter.system, letter.native_id) in self._closes:
+            self._flush_closes()  # the close was asked first, so it happens first
         row = _row(letter)
         del row["id"]
         stamp = now()
@@ -184,6 +285,7 @@ class SqlUnitOfWork(UnitOfWork):
     def set_dead_letter_status(
         self, flow: str, system: str, native_id: str, status: DeadLetterStatus
     ) -> int:
+        self._flush_closes()
         result = self.connection.execute(
             self._sql.close_dead_letters,
             {
@@ -195,6 +297,33 @@ class SqlUnitOfWork(UnitOfWork):
             },
         )
         return int(result.rowcount)
+
+    def close_dead_letters(
+        self, flow: str, system: str, native_ids: Sequence[str], status: DeadLetterStatus
+    ) -> int:
+        self._flush_closes()
+        c = t.dead_letters.c
+        closed = 0
+        for chunk in sql_links.chunks(list(dict.fromkeys(native_ids))):
+            result = self.connection.execute(
+                update(t.dead_letters)
+                .where(
+                    c.flow == flow,
+                    c.system == system,
+                    c.native_id.in_(chunk),
+                    c.status.in_(OPEN_LETTER),
+                )
+                .values(status=status, last_at=now())
+            )
+            closed += int(result.rowcount)
+        return closed
+
+    def close_dead_letter_at_commit(
+        self, flow: str, system: str, native_id: str, status: DeadLetterStatus
+    ) -> None:
+        # The first close of a record decides, as it would one call after the other
+        # (a second finds no open letter left).
+        self._closes.setdefault((flow, system, native_id), status)
 
     def put_review_item(self, item: ReviewItem) -> int:
         row = _row(item)

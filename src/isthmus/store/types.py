@@ -35,6 +35,17 @@ class Xref:
 
 
 @dataclass(frozen=True)
+class XrefTouch:
+    """The content hash we last wrote or read for one native record (see ``Xref``)."""
+
+    entity: str
+    system: str
+    native_id: str
+    content_hash: str | None
+    seen_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Base:
     """The last state all linked systems agreed on, per canonical record (flat fields)."""
 

@@ -1,9 +1,11 @@
 """``SqlTableConnector``: a table (SQLite or PostgreSQL) as a system's object.
 
 Reads are a keyset over (updated_at, key) with a closed lower bound, so records sharing
-the cursor's timestamp are never lost; writes run one transaction per batch and fall
-back to one SAVEPOINT per record, so one bad row gives one error value, not a failed
-batch. The connector stamps ``updated_at`` itself on every write, strictly increasing.
+the cursor's timestamp are never lost; writes run one transaction per batch, in bulk
+(``writes.write_bulk``: one look-up and one executemany per statement shape), and fall
+back to one SAVEPOINT per record when the database refuses the bulk attempt, so one bad
+row gives one error value, not a failed batch. The connector stamps ``updated_at``
+itself on every write, strictly increasing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, and_, create_engine, or_, select
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, select, tuple_
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
 from isthmus.connectors.base import (
@@ -28,7 +30,8 @@ from isthmus.connectors.base import (
     WriteOp,
     WriteResult,
 )
-from isthmus.errors import ConfigError, RecordError, TransientError
+from isthmus.connectors.sql.writes import BatchMismatchError, bulk_safe, write_bulk, write_rows
+from isthmus.errors import ConfigError, TransientError
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class SqlTableConnector:
         self.name = name
         self.objects = dict(objects)
         self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            _real_sqlite_transactions(self.engine)
         self.capabilities = Capabilities(
             batch_size=500,
             upsert_by_external_id=True,
@@ -133,7 +138,9 @@ class SqlTableConnector:
         while True:
             query = select(table).order_by(stamp, key).limit(page_size)
             if after_ts is not None:
-                query = query.where(or_(stamp > after_ts, and_(stamp == after_ts, key > after_id)))
+                # A row value, not "ts > a OR (ts = a AND key > b)": same rows, but an
+                # index on (updated_at, key) is then a seek, not a scan from the start.
+                query = query.where(tuple_(stamp, key) > tuple_(after_ts, after_id))
             try:
                 with self.engine.connect() as conn:
                     rows = list(conn.execute(query))
@@ -195,71 +202,22 @@ class SqlTableConnector:
 
     async def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         table, spec = self._table(object_name)
-        results: list[WriteResult] = []
         try:
+            # One transaction per batch: the bulk attempt inside a SAVEPOINT, and if the
+            # database refuses any of it, the per-row replay in the same transaction.
             with self.engine.begin() as conn:
-                for op in ops:
-                    savepoint = conn.begin_nested()
+                if bulk_safe(table, spec, ops):
+                    attempt = conn.begin_nested()
                     try:
-                        results.append(self._apply(conn, table, spec, op))
-                        savepoint.commit()
-                    except (IntegrityError, DataError) as error:
-                        savepoint.rollback()
-                        results.append(WriteResult(op.ref, "failed", error=_classify(error)))
+                        results = write_bulk(conn, table, spec, ops, self._stamp)
+                    except (IntegrityError, DataError, BatchMismatchError):
+                        attempt.rollback()
+                    else:
+                        attempt.commit()
+                        return results
+                return write_rows(conn, table, spec, ops, self._stamp)
         except OperationalError as error:
             raise TransientError(f"{self.name}: {error.orig}") from None
-        return results
-
-    def _apply(self, conn: Any, table: Table, spec: SqlObject, op: WriteOp) -> WriteResult:
-        key = table.c[spec.key]
-        values = {
-            name: _to_column(table.c[name], value)
-            for name, value in op.fields.items()
-            if name in table.c
-        }
-        values[spec.updated_at] = stamp = self._stamp()
-        if op.kind in ("create", "upsert"):
-            if op.kind == "upsert" and op.external_key and spec.external_key:
-                found = conn.execute(
-                    select(key).where(table.c[spec.external_key] == op.external_key)
-                ).first()
-                if found is not None:
-                    conn.execute(table.update().where(key == found[0]).values(values))
-                    return WriteResult(op.ref, "updated", str(found[0]), modified_at=stamp)
-            if op.external_key and spec.external_key:
-                values[spec.external_key] = op.external_key
-            if spec.deleted:
-                values.setdefault(spec.deleted, False)
-            inserted = conn.execute(table.insert().values(values))
-            new_id = values.get(spec.key) or inserted.inserted_primary_key[0]
-            return WriteResult(op.ref, "created", str(new_id), modified_at=stamp)
-        target = int(op.id or 0) if getattr(key.type, "python_type", str) is int else op.id
-        if op.kind == "delete":
-            if spec.deleted:
-                conn.execute(
-                    table.update()
-                    .where(key == target)
-                    .values({spec.deleted: True, spec.updated_at: stamp})
-                )
-            else:
-                conn.execute(table.delete().where(key == target))
-            return WriteResult(op.ref, "deleted", op.id)
-        live = key == target
-        if spec.deleted:
-            # A soft-deleted row is gone for its users; updating it would resurrect data
-            # nobody sees.
-            live = and_(live, table.c[spec.deleted].is_not(True))
-        changed = conn.execute(table.update().where(live).values(values)).rowcount
-        if not changed:
-            return WriteResult(
-                op.ref,
-                "failed",
-                op.id,
-                error=RecordError(
-                    "not_found", f"{spec.table} row {op.id} does not exist (deleted meanwhile?)"
-                ),
-            )
-        return WriteResult(op.ref, "updated", op.id, modified_at=stamp)
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         raise ValueError("the SQL connector has no webhooks; use a poll trigger")
@@ -268,31 +226,22 @@ class SqlTableConnector:
         self.engine.dispose()
 
 
-def _to_column(column: Any, value: Any) -> Any:
-    """Ids arrive as strings; an integer column gets an int (PostgreSQL will not cast)."""
-    try:
-        python_type = column.type.python_type
-    except NotImplementedError:
-        return value
-    if python_type is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return value
+def _real_sqlite_transactions(engine: Engine) -> None:
+    """Make SQLAlchemy's BEGIN and SAVEPOINT real on SQLite.
 
+    pysqlite opens transactions itself, late (before the first INSERT/UPDATE) and never
+    for a SAVEPOINT, so a batch's transaction did not exist: each row's SAVEPOINT opened
+    and its RELEASE committed a transaction of its own (one disk sync per row). With the
+    driver's own handling off and BEGIN emitted here, a batch is one transaction.
+    """
 
-def _classify(error: SQLAlchemyError) -> RecordError:
-    text = str(getattr(error, "orig", error))
-    if "UNIQUE" in text.upper() or "duplicate key" in text:
-        return RecordError(
-            "conflict", f"a unique value is already taken: {text}", vendor_message=text
-        )
-    # PostgreSQL names the column in its diagnostics; SQLite in "...failed: table.column".
-    diag = getattr(getattr(error, "orig", None), "diag", None)
-    field = getattr(diag, "column_name", None)
-    if field is None and "NOT NULL" in text.upper():
-        field = text.rsplit(".", 1)[-1].strip()
-    return RecordError(
-        "validation", f"the database refused the row: {text}", field=field, vendor_message=text
-    )
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 def from_config(name: str, options: dict[str, Any]) -> SqlTableConnector:
