@@ -171,7 +171,8 @@ def _count(report: RunReport, uow: UnitOfWork, ctx: PageContext, plan: RecordPla
     }[plan.action]
     report.add(action)
     if plan.link_partner and plan.action in ("link", "update"):
-        report.add("linked")
+        if plan.action == "update":  # linked to an existing partner, then updated it
+            report.add("linked")
         uow.bump_counter("duplicates_prevented", ctx.flow)
 
 

@@ -379,10 +379,17 @@ class FlowRunner:
         if not creates:
             return
         with self.store.unit_of_work() as uow:
+            # The origin's side of each new link, in one statement for the page.
+            uow.add_xrefs(
+                [
+                    Xref(cid, self.flow.entity, origin.system, outcome.origin_id)
+                    for outcome, _ in creates
+                    if (cid := outcome.plan.canonical_id) is not None
+                ]
+            )
             for outcome, task in creates:
                 cid = outcome.plan.canonical_id
                 assert cid is not None
-                uow.add_xref(Xref(cid, self.flow.entity, origin.system, outcome.origin_id))
                 side = self.flow.sides[task.write.system]
                 uow.add_pending_write(
                     PendingWrite(
