@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -27,37 +27,39 @@ def fail(message: str, hint: str | None = None) -> None:
         errors.print(f"[dim]{hint}[/]")
 
 
+# (heading, how to count it from a report); the first three always show, the others only
+# when some flow of the table has one, so the table fits an 80-column terminal.
+_RUN_COLUMNS: tuple[tuple[str, Callable[[RunReport], int]], ...] = (
+    ("read", lambda r: r.counts["read"]),
+    ("created", lambda r: r.counts["created"]),
+    ("updated", lambda r: r.counts["updated"]),
+    ("linked", lambda r: r.counts["linked"]),
+    ("deleted", lambda r: r.counts["deleted"]),
+    ("unchanged", lambda r: r.counts["unchanged"] + r.counts["echo"]),
+    ("conflicts", lambda r: r.counts["conflicts"]),
+    ("dead letters", lambda r: r.counts["dead_letters"]),
+    ("waiting", lambda r: r.counts["waiting"]),
+)
+_ALWAYS = ("read", "created", "updated")
+
+
 def run_table(reports: Sequence[RunReport], seconds: float | None = None) -> Table:
     table = Table(title="Sync results" + (f" ({seconds:.1f} s)" if seconds is not None else ""))
-    for column in (
-        "flow",
-        "status",
-        "read",
-        "created",
-        "updated",
-        "linked",
-        "deleted",
-        "unchanged",
-        "conflicts",
-        "dead letters",
-        "waiting",
-    ):
-        table.add_column(column, justify="right" if column not in ("flow", "status") else "left")
+    columns = [
+        (heading, count)
+        for heading, count in _RUN_COLUMNS
+        if heading in _ALWAYS or any(count(report) for report in reports)
+    ]
+    table.add_column("flow")
+    table.add_column("status")
+    for heading, _ in columns:
+        table.add_column(heading, justify="right")
     for report in reports:
-        counts = report.counts
         style = STATUS_STYLE.get(report.status, "")
         table.add_row(
             report.flow,
             f"[{style}]{report.status}[/]",
-            str(counts["read"]),
-            str(counts["created"]),
-            str(counts["updated"]),
-            str(counts["linked"]),
-            str(counts["deleted"]),
-            str(counts["unchanged"] + counts["echo"]),
-            str(counts["conflicts"]),
-            str(counts["dead_letters"]),
-            str(counts["waiting"]),
+            *(str(count(report)) for _, count in columns),
         )
     return table
 

@@ -48,7 +48,10 @@ class Story:
     def chapter(self, title: str, text: str) -> None:
         self.step += 1
         self.console.print()
-        self.console.print(Panel(text, title=f"[bold]{self.step}. {title}[/]", expand=False))
+        # The story's text is written in lines for the source; the panel re-flows it to
+        # the terminal's width (blank lines keep paragraphs apart).
+        flowing = "\n\n".join(" ".join(part.split()) for part in text.split("\n\n"))
+        self.console.print(Panel(flowing, title=f"[bold]{self.step}. {title}[/]", expand=False))
 
     async def sync(self) -> list[RunReport]:
         started = time.perf_counter()

@@ -119,7 +119,16 @@ def record_outcome(uow: UnitOfWork, ctx: PageContext, out: PlanOutcome, report: 
     if plan.reviews:
         report.add("review", len(plan.reviews))
         report.add("conflicts", len(plan.reviews))
-    report.add("conflicts", sum(1 for d in plan.decisions if d.conflict))
+    # Values that differ when two records are first linked are settled by ownership or
+    # the flow's source; they are audited, but nobody edited both sides: not conflicts.
+    report.add(
+        "conflicts",
+        sum(1 for d in plan.decisions if d.conflict and not d.reason.startswith("first link")),
+    )
+    report.add(
+        "settled_at_link",
+        sum(1 for d in plan.decisions if d.conflict and d.reason.startswith("first link")),
+    )
 
 
 def _record_links(
