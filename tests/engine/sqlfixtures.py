@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, create_engine
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+)
 
 SOURCE = MetaData()
 source_products = Table(
@@ -23,6 +33,11 @@ source_products = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("ext_ref", String(36)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The indexes any real system has on what integrations read by: the change feed's
+    # keyset and the codes and keys records are looked up by.
+    Index("products_changes", "updated_at", "id"),
+    Index("products_code", "code"),
+    Index("products_ext_ref", "ext_ref"),
 )
 TARGET = MetaData()
 # The target's key is an autoincrement integer and its external key column is NOT
@@ -38,6 +53,9 @@ target_products = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("isthmus_id", String(36)),
     Column("modified", DateTime(timezone=True), nullable=False),
+    Index("items_changes", "modified", "no"),
+    Index("items_code", "item_code"),
+    Index("items_isthmus_id", "isthmus_id"),
 )
 
 SOURCE_MAPPING = """\
