@@ -97,24 +97,22 @@ def test_same_treats_all_empties_alike(left, right, expected) -> None:
 
 
 @pytest.mark.parametrize("rule_side", ["origin", "partner"])
-def test_a_source_or_target_rule_only_settles_edits_on_both_sides(rule_side: str) -> None:
-    # One side moved: its change travels, whichever side the rule names.
-    alone = merge_field(
-        "a",
-        "new",
-        "a",
-        "a",
-        "a",
-        rule="source",
-        owner=None,
-        times=times(0, 0),
-        rule_side=rule_side,  # type: ignore[arg-type]
-    )
-    assert (alone.winner, alone.value) == ("partner", "new")
-    # Both moved: the named side wins.
-    both = merge_field(
-        "x",
-        "y",
+@pytest.mark.parametrize(
+    ("origin", "partner", "expected"),
+    [
+        ("a", "new", {"origin": ("partner", "new"), "partner": ("partner", "new")}),
+        ("x", "y", {"origin": ("origin", "x"), "partner": ("partner", "y")}),
+    ],
+    ids=["one-side-moved", "both-moved"],
+)
+def test_a_source_or_target_rule_only_settles_edits_on_both_sides(
+    rule_side: str, origin: str, partner: str, expected: dict[str, tuple[str, str]]
+) -> None:
+    # One side moved: its change travels, whichever side the rule names. Both moved:
+    # the named side wins.
+    outcome = merge_field(
+        origin,
+        partner,
         "a",
         "a",
         "a",
@@ -123,5 +121,4 @@ def test_a_source_or_target_rule_only_settles_edits_on_both_sides(rule_side: str
         times=times(0, 0),
         rule_side=rule_side,  # type: ignore[arg-type]
     )
-    assert both.winner == rule_side
-    assert both.value == ("x" if rule_side == "origin" else "y")
+    assert (outcome.winner, outcome.value) == expected[rule_side]

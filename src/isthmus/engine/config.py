@@ -10,9 +10,18 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from isthmus.engine.policy import ConflictRule, DeleteAction, Direction, PartnerMissingAction
 from isthmus.errors import ConfigError
@@ -50,26 +59,27 @@ class SideConfig(_Strict):
     mapping: str
 
 
+def _cron_expression(value: str | None) -> str | None:
+    if value is not None:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression (e.g. '*/5 * * * *')")
+    return value
+
+
+# A duration written "30s", "5m", "24h" (or seconds), and a cron expression, checked.
+Duration = Annotated[
+    timedelta | None, BeforeValidator(lambda v: None if v is None else parse_duration(v))
+]
+Cron = Annotated[str | None, AfterValidator(_cron_expression)]
+
+
 class TriggerConfig(_Strict):
-    poll: timedelta | None = None
-    cron: str | None = None
+    poll: Duration = None
+    cron: Cron = None
     webhook: bool = False
     manual: bool = False
-
-    @field_validator("poll", mode="before")
-    @classmethod
-    def _poll(cls, value: Any) -> Any:
-        return None if value is None else parse_duration(value)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            from croniter import croniter
-
-            if not croniter.is_valid(value):
-                raise ValueError(f"{value!r} is not a cron expression (e.g. '*/5 * * * *')")
-        return value
 
 
 class FilterRule(_Strict):
@@ -148,19 +158,9 @@ class MatchConfig(_Strict):
 class ReconcileConfig(_Strict):
     """When ``isthmus run`` reconciles a flow, and whether it repairs what it finds."""
 
-    every: timedelta | None = None
-    cron: str | None = None
+    every: Duration = None
+    cron: Cron = None
     repair: bool = False
-
-    @field_validator("every", mode="before")
-    @classmethod
-    def _every(cls, value: Any) -> Any:
-        return None if value is None else parse_duration(value)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        return TriggerConfig._cron(value)
 
     @model_validator(mode="after")
     def _scheduled(self) -> ReconcileConfig:
