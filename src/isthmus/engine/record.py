@@ -19,7 +19,7 @@ from typing import Any
 
 from isthmus.connectors.base import Cursor
 from isthmus.engine.execute import Task
-from isthmus.engine.gather import Observed
+from isthmus.engine.observed import Observed
 from isthmus.engine.plan import Decision, RecordPlan
 from isthmus.engine.report import RunReport
 from isthmus.errors import RecordError

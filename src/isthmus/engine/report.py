@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from isthmus.engine.gather import Gathered, MatchSession, Observed
+from isthmus.engine.matching import MatchSession
+from isthmus.engine.observed import Gathered, Observed
 from isthmus.engine.plan import RecordPlan
 
 PREVIEW_ORDER = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from isthmus.connectors.base import NativeRecord
-from isthmus.engine.gather import Gathered, Observed
+from isthmus.engine.observed import Gathered, Observed
 from isthmus.engine.plan import Decision, RecordInput, RecordPlan, SideState, Write, plan_record
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.runner import FlowRunner

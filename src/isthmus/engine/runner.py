@@ -18,14 +18,9 @@ from isthmus.connectors.base import Cursor, NativeRecord
 from isthmus.engine.execute import WriteStats, build_task, send
 from isthmus.engine.filters import passes
 from isthmus.engine.flows import FlowBinding
-from isthmus.engine.gather import (
-    Gathered,
-    MatchSession,
-    Observed,
-    canonicalise,
-    dedup_latest,
-    gather,
-)
+from isthmus.engine.gather import canonicalise, dedup_latest, gather
+from isthmus.engine.matching import MatchSession
+from isthmus.engine.observed import Gathered, Observed
 from isthmus.engine.plan import RecordPlan, plan_record
 from isthmus.engine.record import (
     PageContext,
