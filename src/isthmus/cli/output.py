@@ -76,11 +76,14 @@ def print_matching(reports: Sequence[RunReport]) -> None:
     for report in reports:
         counts = report.counts
         exact, fuzzy = counts["linked_exact"], counts["linked_fuzzy"]
-        if not (exact or fuzzy or counts["held"]):
+        previous = counts["linked_previous"]
+        if not (exact or fuzzy or previous or counts["held"]):
             continue
+        again = f", {previous} undeleted and linked to their old partner" if previous else ""
         console.print(
-            f"[bold]{report.flow}[/]: matched {exact + fuzzy} existing record(s) "
-            f"({exact} by exact key, {fuzzy} by fuzzy score), created {counts['created']}; "
+            f"[bold]{report.flow}[/]: matched {exact + fuzzy + previous} existing record(s) "
+            f"({exact} by exact key, {fuzzy} by fuzzy score{again}), "
+            f"created {counts['created']}; "
             f"{counts['review']} sent to review and {counts['held']} held until their "
             "look-alike is reviewed (`isthmus review list`)"
         )

@@ -107,7 +107,7 @@ async def gather(
                 continue
         elif native_id in matches:
             partner_state = matches[native_id]
-        elif native_id in for_review:
+        elif native_id in for_review or native_id in result.kept_apart:
             continue
         if canonical_id is None:
             canonical_id = str(uuid.uuid4())

@@ -59,6 +59,7 @@ class MatchSession:
     _in_review: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _open_items: dict[tuple[str, str], int] = field(default_factory=dict)  # origin -> item id
     _loaded: bool = False
+    _previous: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def in_review(self, store: Store, system: str) -> set[str]:
         """Native ids of ``system`` in open duplicate review items of this flow."""
@@ -75,6 +76,26 @@ class MatchSession:
         self._in_review[details["partner_system"]].update(details["candidates"])
         if item_id is not None:
             self._open_items[(details["origin_system"], details["origin_id"])] = item_id
+
+    def previous_partners(self, store: Store, system: str, other: str) -> dict[str, str]:
+        """Native ids of ``system`` -> the ``other`` record each was last unlinked from.
+
+        Read from the audit trail's unlink events once per direction of a run: the
+        second direction reads after the first recorded its unlinks, so a record a
+        delete just left behind is recognised in the same run.
+        """
+        if system not in self._previous:
+            pairs: dict[str, str] = {}
+            events = store.audit_events(flow=self.flow, action="unlink", limit=1_000_000)
+            for event in reversed(events):  # oldest first: the latest unlink wins
+                if not (event.native_id and event.other_value):
+                    continue
+                if event.system == system:
+                    pairs[event.native_id] = str(event.other_value)
+                elif event.system == other:
+                    pairs[str(event.other_value)] = event.native_id
+            self._previous[system] = pairs
+        return self._previous[system]
 
     def settle(self, system: str, native_id: str) -> int | None:
         """The open duplicate review item of a record just linked or created, if any:
@@ -100,9 +121,12 @@ async def match_unlinked(
     }
     if not unlinked:
         return {}
+    matched = await _match_previous(unlinked, sides, store, session, result)
+    result.matched_by.update(dict.fromkeys(matched, "previous"))
+    unlinked = {nid: item for nid, item in unlinked.items() if nid not in matched}
     decided = await _match_exact(unlinked, partner, store, session, result)
-    matched = dict(decided.matched)
-    result.matched_by.update(dict.fromkeys(matched, "exact"))
+    matched.update(decided.matched)
+    result.matched_by.update(dict.fromkeys(decided.matched, "exact"))
     held = session.in_review(store, origin.system)
     rest = {}
     for nid, item in unlinked.items():
@@ -121,6 +145,36 @@ async def match_unlinked(
             elif decision.outcome == "review":
                 result.suggested[decision.origin_id] = decision
     return await _partner_states(matched, result, partner, resolver)
+
+
+async def _match_previous(
+    unlinked: dict[str, Observed],
+    sides: tuple[SideBinding, SideBinding],
+    store: Store,
+    session: MatchSession,
+    result: Gathered,
+) -> dict[str, str]:
+    """Undeleted records find the partner they were unlinked from, if it is still there
+    and free: an undelete restores the link instead of matching or creating anew."""
+    origin, partner = sides
+    previous = session.previous_partners(store, origin.system, partner.system)
+    wanted = {nid: previous[nid] for nid in unlinked if nid in previous}
+    if not wanted:
+        return {}
+    found = await partner.connector.read_by_ids(partner.object_name, sorted(set(wanted.values())))
+    linked = store.xrefs_by_native(partner.entity, partner.system, list(found))
+    claimed = session.claimed[partner.system]
+    matched: dict[str, str] = {}
+    for nid, partner_id in wanted.items():
+        if partner_id not in found:
+            # Its partner was deleted and the flow unlinked them on purpose: syncing it
+            # now would re-create the deleted record on the other side.
+            result.kept_apart.append(nid)
+        elif partner_id not in linked and partner_id not in claimed:
+            claimed.add(partner_id)
+            result.natives[(partner.system, partner_id)] = found[partner_id]
+            matched[nid] = partner_id
+    return matched
 
 
 async def _match_exact(

@@ -43,6 +43,9 @@ class Gathered:
     matched_by: dict[str, str] = field(default_factory=dict)
     fuzzy_scores: dict[str, float] = field(default_factory=dict)  # origin id -> link score
     origin_xrefs: dict[str, Xref] = field(default_factory=dict)
+    # unlinked records whose partner was deleted and the flow kept them apart (decouple,
+    # deactivate): not synced again unless their partner comes back (an undelete)
+    kept_apart: list[str] = field(default_factory=list)
     _partners: dict[str, SideState | None] | None = None
 
     @property

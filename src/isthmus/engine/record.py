@@ -219,6 +219,17 @@ def _audit(ctx: PageContext, out: PlanOutcome, error: RecordError | None) -> Ite
             other_value=out.partner_id,
             **common,
         )
+    if plan.action == "update" and plan.unlink:
+        # A deactivation: the partner stays, the link goes. Recorded as an unlink so an
+        # undelete of the record finds its old partner again.
+        yield AuditEvent(
+            action="unlink",
+            system=out.origin_system,
+            native_id=out.origin_id,
+            message=plan.reason,
+            other_value=out.partner_id,
+            **common,
+        )
     for decision in plan.decisions:
         yield _decision_event(decision, out, common)
 

@@ -75,6 +75,7 @@ class RunReport:
             "updated",
             "deleted",
             "linked",
+            "linked_previous",
             "linked_exact",
             "linked_fuzzy",
             "unchanged",
@@ -86,6 +87,7 @@ class RunReport:
             "waiting",
             "retries",
             "filtered",
+            "kept_apart",
         ]
         parts = [f"{name} {self.counts[name]}" for name in order if self.counts[name]]
         return ", ".join(parts) or "nothing to do"

@@ -183,6 +183,7 @@ class FlowRunner:
         observed = canonicalise(records, origin, resolver)
         await self._resolve_waiting(observed, origin, partner, resolver)
         gathered = await gather(observed, origin, partner, self.store, resolver, self.matching)
+        self.report.add("kept_apart", len(gathered.kept_apart))
         plans = self._plan(gathered)
         self.safety.admit([plan for plan, _ in plans])
         if self.report.preview is not None:
