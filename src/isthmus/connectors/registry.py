@@ -22,6 +22,12 @@ def _sql(name: str, options: dict[str, Any]) -> Connector:
     return from_config(name, options)
 
 
+def _salesforce(name: str, options: dict[str, Any]) -> Connector:
+    from isthmus.connectors.salesforce import from_config
+
+    return from_config(name, options)
+
+
 def _memory(name: str, options: dict[str, Any]) -> Connector:
     from isthmus.testing.config import from_config
 
@@ -31,6 +37,7 @@ def _memory(name: str, options: dict[str, Any]) -> Connector:
 FACTORIES: dict[str, ConnectorFactory] = {
     "sql": _sql,
     "memory": _memory,
+    "salesforce": _salesforce,
 }
 
 

@@ -20,6 +20,7 @@ from isthmus.engine.inspect import SideBySide, review_sides
 from isthmus.engine.policy import DeleteRule, FlowPolicy, SafetyLimits
 from isthmus.engine.reconcile import ReconcileReport, reconcile_flow
 from isthmus.engine.report import RunReport
+from isthmus.engine.retry import RetryPolicy, call_with_retry
 from isthmus.engine.runner import FlowRunner, Progress, RunOptions
 from isthmus.engine.sides import SideBinding
 from isthmus.errors import ConfigError, IsthmusError, LookupUnresolved, SafetyValveError
@@ -125,7 +126,12 @@ class Engine:
         for flow in self.flows.values():
             for side in flow.sides.values():
                 if side.description is None:
-                    side.description = await side.connector.describe(side.object_name)
+                    # A blip while describing must not fail the whole sync: retried
+                    # like any other call (an error that stays is raised).
+                    side.description = await call_with_retry(
+                        lambda side=side: side.connector.describe(side.object_name),  # type: ignore[misc]
+                        RetryPolicy(),
+                    )
         self._described = True
 
     def ordered(self, names: Sequence[str] | None = None) -> list[FlowBinding]:

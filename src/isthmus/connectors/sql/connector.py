@@ -41,6 +41,10 @@ class SqlObject:
     updated_at: str
     external_key: str | None = None
     deleted: str | None = None  # a boolean soft-delete column
+    # Re-read this many seconds before the cursor: for systems whose own writers stamp
+    # updated_at coarsely (whole seconds) or late (a transaction committing after a
+    # newer one). Re-read rows cost nothing downstream: unchanged content is skipped.
+    lookback_seconds: float = 0.0
 
 
 def _utc(value: Any) -> datetime | None:
@@ -135,9 +139,17 @@ class SqlTableConnector:
         stamp, key = table.c[spec.updated_at], table.c[spec.key]
         after_ts = datetime.fromisoformat(cursor["ts"]) if cursor else None
         after_id: Any = cursor["id"] if cursor else None
+        window_start = (
+            after_ts - timedelta(seconds=spec.lookback_seconds)
+            if after_ts is not None and spec.lookback_seconds > 0
+            else None
+        )
         while True:
             query = select(table).order_by(stamp, key).limit(page_size)
-            if after_ts is not None:
+            if window_start is not None:
+                query = query.where(stamp >= window_start)  # first page only
+                window_start = None
+            elif after_ts is not None:
                 # A row value, not "ts > a OR (ts = a AND key > b)": same rows, but an
                 # index on (updated_at, key) is then a seek, not a scan from the start.
                 query = query.where(tuple_(stamp, key) > tuple_(after_ts, after_id))
@@ -260,6 +272,6 @@ def from_config(name: str, options: dict[str, Any]) -> SqlTableConnector:
         except TypeError as error:
             raise ConfigError(
                 f"system {name!r}, object {object_name!r}: {error}; allowed: "
-                "table, key, updated_at, external_key, deleted"
+                "table, key, updated_at, external_key, deleted, lookback_seconds"
             ) from None
     return SqlTableConnector(name, url, parsed)

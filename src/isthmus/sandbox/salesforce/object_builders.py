@@ -36,6 +36,9 @@ def system_fields() -> tuple[FieldDef, ...]:
             relationship_name="LastModifiedBy",
         ),
         fixed("SystemModstamp", "datetime", "System Modstamp"),
+        # The idempotency key an integration installs on every object it writes (a
+        # unique external id), so a create whose answer was lost can be found again.
+        FieldDef("Isthmus_Id__c", "string", "Isthmus ID", length=64, external_id=True, unique=True),
         FieldDef(
             "CurrencyIsoCode",
             "picklist",
