@@ -6,16 +6,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from isthmus.connectors.base import WriteOp
 from isthmus.connectors.salesforce import SalesforceConnector, from_config
 from isthmus.connectors.salesforce.errors import classify_call, record_error
 from isthmus.errors import AuthError, ConfigError, RateLimitedError, TransientError
+from isthmus.sandbox.salesforce.settings import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_USERNAME,
+    Credentials,
+    SandboxSettings,
+)
 from tests.connectors.salesforce.conftest import options, password_options
-from tests.sandbox.salesforce.conftest import RunningSandbox
+from tests.sandbox.salesforce.conftest import RunningSandbox, serve_sandbox
 
 Connect = Callable[..., SalesforceConnector]
 
@@ -171,3 +180,74 @@ def test_change_events_need_the_shared_token(connect: Connect) -> None:
     with pytest.raises(ValueError, match="webhooks are off"):
         connect().parse_webhook({}, body)
     asyncio.run(crm.close())
+
+
+def test_large_writes_go_as_one_bulk_job(org: RunningSandbox, connect: Connect) -> None:
+    async def scenario() -> None:
+        crm = connect(bulk_threshold=20)
+        ops = [
+            WriteOp(f"r{n}", "upsert", {"Name": f"Bulk {n}"}, external_key=f"key-{n:03d}")
+            for n in range(25)
+        ]
+        ops.append(WriteOp("bad", "upsert", {"Name": None}, external_key="key-bad"))
+        results = await crm.write("Account", ops)
+        assert [r.ref for r in results] == [op.ref for op in ops]
+        assert all(r.outcome == "created" for r in results[:25])
+        bad = results[25].error
+        assert bad is not None
+        assert (bad.kind, bad.field, bad.vendor_code) == (
+            "validation",
+            "Name",
+            "REQUIRED_FIELD_MISSING",
+        )
+        again = await crm.write("Account", ops[:25])  # the same keys: updated, not added
+        assert {r.outcome for r in again} == {"updated"}
+        found = await crm.lookup("Account", "Isthmus_Id__c", [f"key-{n:03d}" for n in range(25)])
+        assert sum(len(v) for v in found.values()) == 25
+        await crm.close()
+
+    asyncio.run(scenario())
+    with org.http() as client:
+        jobs = client.get("/services/data/v59.0/jobs/ingest").json()["records"]
+    assert len(jobs) == 2, "two jobs, not 26 calls of collections"
+
+
+def _key_pair(tmp_path: Path) -> tuple[Path, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = tmp_path / "app.key"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
+
+
+def test_the_jwt_bearer_grant_logs_in_with_the_apps_key(tmp_path: Path) -> None:
+    private, public = _key_pair(tmp_path)
+    (tmp_path / "other").mkdir()
+    other, _ = _key_pair(tmp_path / "other")
+    settings = SandboxSettings(volume="empty", credentials=Credentials(jwt_public_key=public))
+    with serve_sandbox(settings) as org:
+        jwt_options = {
+            "login_url": org.url,
+            "client_id": DEFAULT_CLIENT_ID,
+            "grant": "jwt_bearer",
+            "username": DEFAULT_USERNAME,
+        }
+
+        async def scenario() -> None:
+            crm = from_config("crm", {**jwt_options, "private_key_file": str(private)})
+            assert (await crm.describe("Account")).key == "Id"
+            await crm.close()
+            forged = from_config("crm", {**jwt_options, "private_key_file": str(other)})
+            with pytest.raises(AuthError, match="invalid_grant"):
+                await forged.describe("Account")
+            await forged.close()
+
+        asyncio.run(scenario())

@@ -20,7 +20,8 @@ import httpx
 from isthmus.connectors.salesforce.errors import classify_call, first_error
 from isthmus.errors import AmbiguousWriteError, AuthError, RateLimitedError, TransientError
 
-Grant = Literal["client_credentials", "password", "refresh_token"]
+Grant = Literal["client_credentials", "password", "jwt_bearer"]
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -34,6 +35,20 @@ class Credentials:
     username: str | None = None
     password: str | None = None
     refresh_token: str | None = None
+    private_key: str | None = None  # PEM, for the JWT bearer grant
+    audience: str | None = None  # the login server the JWT names (default: login_url)
+
+    def assertion(self) -> str:
+        """A signed JWT for the bearer grant, valid for three minutes."""
+        import jwt  # PyJWT
+
+        claims = {
+            "iss": self.client_id,
+            "sub": self.username,
+            "aud": (self.audience or self.login_url).rstrip("/"),
+            "exp": int(time.time()) + 180,
+        }
+        return jwt.encode(claims, self.private_key or "", algorithm="RS256")
 
 
 @dataclass
@@ -92,7 +107,9 @@ class SalesforceClient:
         """Get an access token with the configured grant (or the refresh token)."""
         c = self.credentials
         form: dict[str, str] = {"client_id": c.client_id, "client_secret": c.client_secret}
-        if self._refresh_token and c.grant != "client_credentials":
+        if c.grant == "jwt_bearer":
+            form = {"grant_type": JWT_BEARER, "assertion": c.assertion()}
+        elif self._refresh_token and c.grant != "client_credentials":
             form |= {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
         elif c.grant == "password":
             form |= {

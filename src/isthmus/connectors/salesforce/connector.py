@@ -48,11 +48,18 @@ class SalesforceConnector:
         external_keys: Mapping[str, str] | None = None,
         overlap: timedelta = timedelta(0),
         webhook_secret: str | None = None,
+        bulk_threshold: int = 2000,
     ) -> None:
         self.name = name
         self.client = client
+        self.bulk_threshold = bulk_threshold
         self.capabilities = Capabilities(
-            batch_size=writes.COLLECTION_LIMIT,
+            # With bulk on, the engine may hand over large batches: those at or above
+            # the threshold go as one Bulk API job, the rest as collections of 200.
+            batch_size=max(writes.COLLECTION_LIMIT, bulk_threshold * 5)
+            if bulk_threshold
+            else writes.COLLECTION_LIMIT,
+            bulk=bulk_threshold > 0,
             upsert_by_external_id=True,
             webhooks=webhook_secret is not None,
         )
@@ -106,7 +113,9 @@ class SalesforceConnector:
 
     async def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         description, _ = await self._object(object_name)
-        return await writes.write(self.client, object_name, ops, description.external_key)
+        return await writes.write(
+            self.client, object_name, ops, description.external_key, self.bulk_threshold
+        )
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         """Change events (``{"events": [{"event": {"replayId"}, "payload": {...}}]}``),

@@ -14,6 +14,7 @@ from itertools import groupby
 from typing import Any
 
 from isthmus.connectors.base import WriteOp, WriteResult
+from isthmus.connectors.salesforce.bulk import bulk_write, can_bulk
 from isthmus.connectors.salesforce.client import SalesforceClient
 from isthmus.connectors.salesforce.errors import record_error
 from isthmus.errors import AmbiguousWriteError, RecordError, TransientError
@@ -92,11 +93,20 @@ async def _send(
 
 
 async def write(
-    client: SalesforceClient, object_name: str, ops: Sequence[WriteOp], external_key: str | None
+    client: SalesforceClient,
+    object_name: str,
+    ops: Sequence[WriteOp],
+    external_key: str | None,
+    bulk_threshold: int = 0,
 ) -> list[WriteResult]:
     by_ref: dict[str, WriteResult] = {}
     for kind, run in groupby(ops, key=lambda op: op.kind):
         batch = list(run)
+        if bulk_threshold and len(batch) >= bulk_threshold and can_bulk(batch, kind, external_key):
+            # One job instead of len/200 calls: cheaper on the daily API budget.
+            for result in await bulk_write(client, object_name, kind, batch, external_key):
+                by_ref[result.ref] = result
+            continue
         for start in range(0, len(batch), COLLECTION_LIMIT):
             chunk = batch[start : start + COLLECTION_LIMIT]
             try:

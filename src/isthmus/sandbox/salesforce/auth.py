@@ -1,6 +1,7 @@
 """OAuth2 token endpoint and bearer-token checks, answering like Salesforce.
 
-Grants: ``password`` (password plus optional security token), ``client_credentials``
+Grants: ``password`` (password plus optional security token), JWT bearer (RS256, with
+the connected app's public key), ``client_credentials``
 (form fields or HTTP Basic) and ``refresh_token``. Success bodies carry
 ``access_token, instance_url, id, token_type, issued_at, signature``; failures are
 ``{"error", "error_description"}`` with status 400 (401 for bad client credentials in the
@@ -102,8 +103,10 @@ async def token_endpoint(request: Request) -> JSONResponse:
     registry: TokenRegistry = request.app.state.sandbox.tokens
     expected = registry.credentials
     fields = await _form_fields(request)
-    client_id, client_secret = _client_credentials(request, fields)
     grant = fields.get("grant_type", "")
+    if grant == JWT_BEARER:
+        return _jwt_bearer(request, registry, fields.get("assertion", ""))
+    client_id, client_secret = _client_credentials(request, fields)
     if grant not in ("password", "client_credentials", "refresh_token"):
         return _oauth_error("unsupported_grant_type", "grant type not supported")
     if client_id != expected.client_id:
@@ -124,6 +127,39 @@ async def token_endpoint(request: Request) -> JSONResponse:
     elif not registry.knows_refresh_token(fields.get("refresh_token", "")):
         return _oauth_error("invalid_grant", "expired access/refresh token")
     return JSONResponse(_success_body(request, registry, expected.client_secret, refresh_token))
+
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# Salesforce wants the login server as the audience; the sandbox also takes its own URL.
+_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
+
+
+def _jwt_bearer(request: Request, registry: TokenRegistry, assertion: str) -> JSONResponse:
+    """The JWT bearer grant: an RS256 assertion signed with the connected app's key,
+    ``iss`` the client id, ``sub`` the user, ``aud`` the login server, ``exp`` ahead."""
+    import jwt  # PyJWT
+
+    expected = registry.credentials
+    if expected.jwt_public_key is None:
+        return _oauth_error("invalid_grant", "no certificate uploaded for JWT bearer flow")
+    own_url = str(request.base_url).rstrip("/")
+    try:
+        claims = jwt.decode(
+            assertion,
+            expected.jwt_public_key,
+            algorithms=["RS256"],
+            audience=[*_AUDIENCES, own_url],
+            options={"require": ["iss", "sub", "aud", "exp"]},
+        )
+    except jwt.ExpiredSignatureError:
+        return _oauth_error("invalid_grant", "expired authorization code")
+    except jwt.PyJWTError:
+        return _oauth_error("invalid_grant", "invalid assertion")
+    if claims["iss"] != expected.client_id:
+        return _oauth_error("invalid_client_id", "client identifier invalid")
+    if claims["sub"] != expected.username:
+        return _oauth_error("invalid_grant", "user hasn't approved this consumer")
+    return JSONResponse(_success_body(request, registry, expected.client_secret, None))
 
 
 async def _form_fields(request: Request) -> dict[str, str]:

@@ -43,6 +43,13 @@ def salesforce(
     security_token: Annotated[
         str, typer.Option(help="Appended to the password at login, as in Salesforce.")
     ] = "",
+    jwt_public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--jwt-public-key",
+            help="PEM public key of the connected app: enables the JWT bearer grant.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the generated data.")] = 1,
     volume: Annotated[
         str,
@@ -102,7 +109,14 @@ def salesforce(
         raise typer.BadParameter(str(error), param_hint="fault options") from None
     volume_name: Volume = volume  # type: ignore[assignment]  # checked just above
     settings = SandboxSettings(
-        credentials=Credentials(client_id, client_secret, username, password, security_token),
+        credentials=Credentials(
+            client_id,
+            client_secret,
+            username,
+            password,
+            security_token,
+            jwt_public_key.read_text() if jwt_public_key else None,
+        ),
         seed=seed,
         volume=volume_name,
         db_path=db,

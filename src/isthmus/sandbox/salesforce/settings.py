@@ -29,6 +29,8 @@ class Credentials:
     password: str = DEFAULT_PASSWORD
     #: Appended to the password in the password grant, as Salesforce does; may be empty.
     security_token: str = ""
+    #: PEM public key (or certificate) of the connected app: enables the JWT bearer grant.
+    jwt_public_key: str | None = None
 
 
 @dataclass(frozen=True)
