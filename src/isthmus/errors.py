@@ -51,6 +51,11 @@ class RateLimitedError(TransientError):
     """The system asked us to slow down (429, REQUEST_LIMIT_EXCEEDED)."""
 
 
+class CircuitOpenError(TransientError):
+    """A system failed several calls in a row: calls to it fail fast until a cool-down
+    ends, so a down ERP stops the runs that need it instead of burning their records."""
+
+
 class AuthError(IsthmusError):
     """Credentials were refused. ``expired`` means a refresh may fix it."""
 

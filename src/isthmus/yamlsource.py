@@ -62,7 +62,15 @@ def parse_yaml(text: str, source: str, *, expand_env: bool = False) -> YamlDocum
     lines: dict[PathKey, int] = {}
     if node is None:
         return YamlDocument({}, source, lines)
-    data = _build(node, (), lines, source, expand_env)
+    try:
+        data = _build(node, (), lines, source, expand_env)
+    except yaml.MarkedYAMLError as error:  # a scalar no safe constructor takes ("=")
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise ConfigError(
+            f"not valid YAML: {error.problem or error.context}; quote the value",
+            where=f"{source}:{line}",
+        ) from None
     return YamlDocument(data, source, lines)
 
 

@@ -79,7 +79,9 @@ def test_forged_and_misaddressed_webhooks_are_refused(tmp_path: Path) -> None:
         crm.put("Account", {"Name": "Acme", "AccountNumber": "C-1"})
         body = crm.webhook_body(crm.outbox[-1:])
         forged = await client.post(
-            "/webhooks/crm", content=body, headers={"x-isthmus-signature": "sha256=00"}
+            "/webhooks/crm",
+            content=body,
+            headers={**crm.sign(body), "x-isthmus-signature": "sha256=00"},
         )
         assert forged.status_code == 400
         assert "signature" in forged.json()["error"]
@@ -104,5 +106,17 @@ def test_events_for_objects_no_webhook_flow_reads_are_ignored(tmp_path: Path) ->
         answer = await client.post("/webhooks/crm", content=body, headers=crm.sign(body))
         assert answer.json() == {"events": 1, "duplicates": 0, "ignored": 1, "queued": []}
         assert erp.records("contacts") == {}
+
+    _service(tmp_path, scenario)
+
+
+def test_an_oversized_body_is_refused_before_parsing(tmp_path: Path) -> None:
+    async def scenario(
+        client: httpx.AsyncClient, crm: MemoryConnector, erp: MemoryConnector, _: Scheduler
+    ) -> None:
+        body = b"x" * (1024 * 1024 + 1)
+        answer = await client.post("/webhooks/crm", content=body, headers=crm.sign(body))
+        assert answer.status_code == 413
+        assert "nothing stored" in answer.json()["error"]
 
     _service(tmp_path, scenario)

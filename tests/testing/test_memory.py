@@ -138,7 +138,7 @@ def test_signed_webhooks_parse_and_forged_ones_are_refused() -> None:
     (event,) = crm.parse_webhook(crm.sign(body), body)
     assert (event.object, event.id, event.change) == ("Account", record_id, "created")
     with pytest.raises(ValueError, match="signature"):
-        crm.parse_webhook({SIGNATURE_HEADER: "sha256=00"}, body)
+        crm.parse_webhook({**crm.sign(body), SIGNATURE_HEADER: "sha256=00"}, body)
     forged = body.replace(b"created", b"deleted")
     with pytest.raises(ValueError, match="signature"):
         crm.parse_webhook(crm.sign(body), forged)
@@ -165,3 +165,16 @@ def test_user_edits_and_deletes_go_through_the_change_log() -> None:
     crm.remove("Account", record_id)
     assert asyncio.run(changes(cursor)) == [(record_id, True)]
     assert crm.get("Account", record_id) is None
+
+
+def test_a_replayed_or_stale_webhook_is_refused() -> None:
+    crm = connector()
+    crm.put("Account", {"Name": "Hooli"})
+    body = crm.webhook_body(crm.outbox[-1:])
+    stale = crm.sign(body, at=1_000_000)
+    with pytest.raises(ValueError, match="outside the 300 s window"):
+        crm.parse_webhook(stale, body)
+    headers = crm.sign(body)
+    moved = {**headers, "x-isthmus-timestamp": str(int(headers["x-isthmus-timestamp"]) + 1)}
+    with pytest.raises(ValueError, match="signature"):
+        crm.parse_webhook(moved, body)

@@ -15,13 +15,29 @@ from fastapi.responses import JSONResponse
 
 from isthmus.engine.webhooks import WebhookIntake, WebhookRefused
 
+# Change notifications name records; they never carry bulk data. Anything larger is
+# refused before it is parsed.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse(
+        {"error": f"webhook body larger than {MAX_BODY_BYTES} bytes; refused, nothing stored"},
+        status_code=413,
+    )
+
 
 def webhook_app(intake: WebhookIntake, on_queued: Callable[[], None] | None = None) -> FastAPI:
     app = FastAPI(title="Isthmus webhooks", docs_url=None, redoc_url=None)
 
     @app.post("/webhooks/{system}")
     async def receive(system: str, request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return _too_large()
         body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _too_large()
         headers = dict(request.headers)
         token = request.query_params.get("token")
         if token is not None:

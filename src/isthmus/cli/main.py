@@ -118,7 +118,7 @@ def sync(
         fail(str(error))
         raise typer.Exit(1) from None
     _print_results(reports, time.perf_counter() - started, json_output=json_output)
-    if any(report.status in ("failed", "stopped") for report in reports):
+    if any(report.status in ("failed", "stopped", "paused") for report in reports):
         raise typer.Exit(1)
 
 

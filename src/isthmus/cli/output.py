@@ -18,6 +18,7 @@ STATUS_STYLE = {
     "stopped": "red",
     "failed": "red",
     "running": "cyan",
+    "paused": "yellow",
 }
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from isthmus.connectors.base import Connector
 from isthmus.connectors.registry import create_connector
+from isthmus.engine.circuit import CircuitBreaker, GuardedConnector
 from isthmus.engine.config import FlowConfig, LoadedConfig
 from isthmus.engine.flows import FlowBinding
 from isthmus.engine.inspect import SideBySide, review_sides
@@ -23,7 +25,13 @@ from isthmus.engine.report import RunReport
 from isthmus.engine.retry import RetryPolicy, call_with_retry
 from isthmus.engine.runner import FlowRunner, Progress, RunOptions
 from isthmus.engine.sides import SideBinding
-from isthmus.errors import ConfigError, IsthmusError, LookupUnresolved, SafetyValveError
+from isthmus.errors import (
+    ConfigError,
+    IsthmusError,
+    LookupUnresolved,
+    SafetyValveError,
+    TransientError,
+)
 from isthmus.mapping import Mapper, load_mappings
 from isthmus.model.entities import entity_type
 from isthmus.store import Store, open_store
@@ -57,6 +65,13 @@ class Engine:
         self.loaded = loaded
         self.store = store
         self.connectors = connectors
+        # One breaker per system, shared by every flow that uses it: the engine's calls
+        # go through ``guarded``; ``connectors`` stay the plain ones.
+        self.breakers = {name: CircuitBreaker(name) for name in connectors}
+        self.guarded = {
+            name: GuardedConnector(connector, self.breakers[name])
+            for name, connector in connectors.items()
+        }
         self.mappers = mappers
         self.flows: dict[str, FlowBinding] = {}
         self._described = False
@@ -98,7 +113,7 @@ class Engine:
                     where=self.loaded.where("flows", index, role, "mapping"),
                 )
             sides[side.system] = SideBinding(
-                side.system, self.connectors[side.system], side.object, mapper, model
+                side.system, self.guarded[side.system], side.object, mapper, model
             )
         policy = FlowPolicy(
             flow=flow.name,
@@ -226,6 +241,15 @@ class Engine:
             except SafetyValveError as error:
                 runner.report.status = "stopped"
                 runner.report.messages.append(str(error))
+            except TransientError as error:
+                # A system is down (circuit open) or asked to wait (budget spent): the
+                # flow pauses; the page it was on was not recorded, so nothing is lost.
+                wait = error.retry_after or 60.0
+                runner.report.status = "paused"
+                runner.report.resume_at = datetime.now(UTC) + timedelta(seconds=wait)
+                runner.report.messages.append(
+                    f"paused until {runner.report.resume_at:%Y-%m-%d %H:%M:%S} UTC: {error}"
+                )
             except IsthmusError as error:
                 runner.report.status = "failed"
                 runner.report.messages.append(str(error))

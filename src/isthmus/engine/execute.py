@@ -19,7 +19,13 @@ from isthmus.engine.plan import Write
 from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.retry import RetryPolicy, call_with_retry
 from isthmus.engine.sides import SideBinding, native_changes
-from isthmus.errors import AmbiguousWriteError, LookupUnresolved, RecordError, TransientError
+from isthmus.errors import (
+    AmbiguousWriteError,
+    CircuitOpenError,
+    LookupUnresolved,
+    RecordError,
+    TransientError,
+)
 from isthmus.mapping import MappingError, validate_native
 
 
@@ -128,6 +134,8 @@ async def _send_batch(
                 return
             continue
         except TransientError as error:
+            if isinstance(error, CircuitOpenError) or (error.retry_after or 0) > policy.pause_above:
+                raise  # the run stops (and the flow pauses); nothing of this page is lost
             _fail(remaining, f"{side.system} kept failing: {error}")
             return
         retry: list[Task] = []

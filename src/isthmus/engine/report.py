@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from isthmus.engine.matching import MatchSession
@@ -58,6 +59,9 @@ class RunReport:
     counts: Counter[str] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
     status: str = "running"
+    # Set when the run stopped because a system asked to wait (API budget spent, circuit
+    # open): the scheduler does not run the flow again before then.
+    resume_at: datetime | None = None
     preview: MatchPreview | None = None
 
     def add(self, name: str, amount: int = 1) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from isthmus.errors import AmbiguousWriteError, TransientError
+from isthmus.errors import AmbiguousWriteError, CircuitOpenError, TransientError
 
 T = TypeVar("T")
 
@@ -25,6 +25,8 @@ class RetryPolicy:
     maximum_interval: float = 30.0
     maximum_attempts: int = 5
     jitter: float = 0.2  # +/- this fraction, so many workers do not retry in lockstep
+    # A Retry-After longer than this is not waited out in the call: the flow pauses.
+    pause_above: float = 120.0
 
     def delay(
         self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
@@ -55,10 +57,14 @@ async def call_with_retry(
     while True:
         try:
             return await action()
-        except AmbiguousWriteError:
+        except (AmbiguousWriteError, CircuitOpenError):
             raise
         except TransientError as error:
             if attempt >= policy.maximum_attempts:
+                raise
+            if (error.retry_after or 0) > policy.pause_above:
+                # Hours, not seconds (a spent daily API budget): waiting here would hold
+                # the worker; the run stops and the flow is paused until then instead.
                 raise
             if on_retry is not None:
                 on_retry(attempt, error)

@@ -75,6 +75,12 @@ class Scheduler:
         self._stop.set()
         self._wake.set()
 
+    def pause(self, flow: str, until: datetime) -> None:
+        """Do not run ``flow`` on its schedule before ``until`` (a system asked to wait)."""
+        for entry in self.entries:
+            if entry.flow == flow and entry.kind == "run":
+                entry.next_due = max(entry.next_due, until)
+
     def wake(self) -> None:
         """Work was queued from outside the schedule: process it now."""
         self._wake.set()
@@ -106,6 +112,8 @@ class Scheduler:
                 report = await self._reconcile(item.flow, repair=item.kind == "repair")
             else:
                 report = await self.engine.run_flow(flow, RunOptions(), trigger=item.trigger)
+                if report.resume_at is not None:
+                    self.pause(item.flow, report.resume_at)
         finally:
             self.queue.done(item)
         if self.on_report is not None:

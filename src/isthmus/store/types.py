@@ -152,7 +152,7 @@ class ReviewItem:
     id: int | None = None
 
 
-RunStatus = Literal["running", "succeeded", "partial", "failed", "stopped"]
+RunStatus = Literal["running", "succeeded", "partial", "failed", "stopped", "paused"]
 
 
 @dataclass(frozen=True)

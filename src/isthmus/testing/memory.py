@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,9 @@ from isthmus.errors import ConfigError, RecordError
 from isthmus.testing.faults import FaultPlan
 
 SIGNATURE_HEADER = "x-isthmus-signature"
+TIMESTAMP_HEADER = "x-isthmus-timestamp"
+# A delivery older (or newer) than this is refused: a captured request cannot be replayed.
+WEBHOOK_WINDOW_SECONDS = 300
 ChangeKind = Literal["created", "updated", "deleted", "unknown"]
 _CHANGE_KINDS: tuple[ChangeKind, ...] = ("created", "updated", "deleted", "unknown")
 
@@ -124,12 +128,15 @@ class MemoryConnector:
             if not row.deleted
         }
 
-    def sign(self, body: bytes) -> dict[str, str]:
-        """Headers a genuine webhook from this system carries for ``body``."""
+    def sign(self, body: bytes, at: float | None = None) -> dict[str, str]:
+        """Headers a genuine webhook from this system carries for ``body``: an HMAC of
+        the timestamp and the body, so neither can be changed or replayed later."""
         if self.webhook_secret is None:
             raise ValueError(f"{self.name}: no webhook secret configured")
-        digest = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-        return {SIGNATURE_HEADER: f"sha256={digest}"}
+        stamp = str(int(time.time() if at is None else at))
+        signed = stamp.encode() + b"." + body
+        digest = hmac.new(self.webhook_secret.encode(), signed, hashlib.sha256).hexdigest()
+        return {SIGNATURE_HEADER: f"sha256={digest}", TIMESTAMP_HEADER: stamp}
 
     def webhook_body(self, events: Sequence[WebhookEvent]) -> bytes:
         payload = [
@@ -320,7 +327,15 @@ class MemoryConnector:
         if self.webhook_secret is None:
             raise ValueError(f"{self.name}: webhooks are not enabled (no webhook_secret)")
         lowered = {k.lower(): v for k, v in headers.items()}
-        expected = self.sign(body)[SIGNATURE_HEADER]
+        stamp = lowered.get(TIMESTAMP_HEADER, "")
+        if not stamp.isdigit():
+            raise ValueError(f"{self.name}: webhook timestamp missing; refused")
+        if abs(time.time() - int(stamp)) > WEBHOOK_WINDOW_SECONDS:
+            raise ValueError(
+                f"{self.name}: webhook timestamp {stamp} is outside the "
+                f"{WEBHOOK_WINDOW_SECONDS} s window (replayed, or a clock is wrong); refused"
+            )
+        expected = self.sign(body, at=int(stamp))[SIGNATURE_HEADER]
         if not hmac.compare_digest(lowered.get(SIGNATURE_HEADER, ""), expected):
             raise ValueError(f"{self.name}: webhook signature missing or wrong; refused")
         try:

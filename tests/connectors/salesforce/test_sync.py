@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, text
 
@@ -38,7 +39,7 @@ MAPPINGS = {
 FAST = RetryPolicy(initial_interval=0.0, maximum_interval=0.0, maximum_attempts=5)
 
 
-def _config(directory: Path, sandbox_url: str) -> Path:
+def _config(directory: Path, sandbox_url: str, **crm_options: Any) -> Path:
     (directory / "mappings").mkdir()
     for name, (obj, fields) in MAPPINGS.items():
         rules = [{"canonical": c, "native": n} for c, n in fields.items()]
@@ -47,7 +48,7 @@ def _config(directory: Path, sandbox_url: str) -> Path:
     config = {
         "store": f"sqlite:///{directory}/state.db",
         "systems": {
-            "crm": {"connector": "salesforce", "options": options(sandbox_url)},
+            "crm": {"connector": "salesforce", "options": options(sandbox_url, **crm_options)},
             "erp": {
                 "connector": "sql",
                 "options": {
@@ -166,3 +167,39 @@ def test_both_ways_under_faults_no_duplicate_no_loss(tmp_path: Path, org: Runnin
     for row in rows:
         account = accounts[row["customer_no"]]
         assert (account["Name"], account["Phone"]) == (row["name"], row["phone"])
+
+
+def test_a_spent_budget_pauses_the_flow_and_it_resumes_without_loss(
+    tmp_path: Path, org: RunningSandbox
+) -> None:
+    config = _config(tmp_path, org.url, budget_reserve=100)
+    erp = create_engine(f"sqlite:///{tmp_path}/erp.db")
+    ERP.create_all(erp)
+    with org.http() as client:
+        for n in range(15):
+            client.post(
+                "/services/data/v59.0/sobjects/Account",
+                json={"Name": f"Account {n}", "AccountNumber": f"A-{n}"},
+            ).raise_for_status()
+    limits = f"{org.url}/__sandbox/limits"
+    httpx.post(limits, json={"daily_api_requests": 1000, "used": 899}).raise_for_status()
+
+    async def sync() -> str:
+        engine = Engine.from_config(load_config(config))
+        try:
+            (report,) = await engine.sync(options=RunOptions(retry=FAST))
+            return report.status
+        finally:
+            await engine.close()
+
+    assert asyncio.run(sync()) == "paused"
+    with erp.connect() as connection:
+        synced = connection.execute(text("SELECT count(*) FROM customers")).scalar_one()
+    assert synced < 15, "the budget stopped the flow before the end"
+
+    httpx.post(limits, json={"daily_api_requests": 100_000, "used": 0}).raise_for_status()
+    assert asyncio.run(sync()) == "succeeded"
+    with erp.connect() as connection:
+        numbers = [r[0] for r in connection.execute(text("SELECT customer_no FROM customers"))]
+    erp.dispose()
+    assert sorted(numbers) == sorted(f"A-{n}" for n in range(15)), "all of them, once"
