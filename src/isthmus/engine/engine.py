@@ -214,8 +214,11 @@ class Engine:
         try:
             await work(runner)
         except BaseException as error:
+            report.add("retries", runner.stats.retries)
             self.store.finish_run(run.id, "failed", dict(report.counts), repr(error))
             raise
+        # Counted for every kind of run (sync, replay, review), however it ended.
+        report.add("retries", runner.stats.retries)
         if report.status == "running":
             report.status = "partial" if report.counts["dead_letters"] else "succeeded"
         self.store.finish_run(

@@ -121,7 +121,6 @@ class FlowRunner:
                 await self.process(page.records, origin, partner, page.cursor)
             # The partner's blocking index served this direction; free it before the next.
             self.matching.indexes.pop(partner.system, None)
-        self.report.add("retries", self.stats.retries)
 
     async def sync_ids(self, system: str, ids: Sequence[str]) -> None:
         """Sync named records from ``system`` now, reading their current state."""
