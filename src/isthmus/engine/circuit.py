@@ -24,8 +24,14 @@ from isthmus.connectors.base import (
     WriteOp,
     WriteResult,
 )
+from isthmus.engine.pacing import RateLimiter
 from isthmus.engine.retry import RetryPolicy, call_with_retry
-from isthmus.errors import AmbiguousWriteError, CircuitOpenError, TransientError
+from isthmus.errors import (
+    AmbiguousWriteError,
+    CircuitOpenError,
+    RateLimitedError,
+    TransientError,
+)
 
 T = TypeVar("T")
 
@@ -59,10 +65,19 @@ class CircuitBreaker:
         if self.failures >= self.threshold:
             self.opened_at = self.clock()  # (re)open: the probe failed too
 
-    async def guard(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def guard(
+        self, call: Callable[[], Awaitable[T]], limiter: RateLimiter | None = None
+    ) -> T:
         self.before_call()
+        if limiter is not None:
+            await limiter.acquire()
         try:
             result = await call()
+        except RateLimitedError as error:
+            # Throttled, not broken: every flow using the system waits, none counts a failure.
+            if limiter is not None and error.retry_after:
+                limiter.pause(error.retry_after)
+            raise
         except AmbiguousWriteError:
             self.failed()  # the system did not answer: as unhealthy as a refusal
             raise
@@ -78,16 +93,23 @@ class GuardedConnector:
     (which are safe to repeat) are also retried by ``read_retry``."""
 
     def __init__(
-        self, inner: Connector, breaker: CircuitBreaker, read_retry: RetryPolicy | None = None
+        self,
+        inner: Connector,
+        breaker: CircuitBreaker,
+        read_retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.inner = inner
         self.breaker = breaker
         self.read_retry = read_retry or RetryPolicy()
+        self.limiter = limiter or RateLimiter()
         self.name = inner.name
         self.capabilities = inner.capabilities
 
     async def _read(self, call: Callable[[], Awaitable[T]]) -> T:
-        return await call_with_retry(lambda: self.breaker.guard(call), self.read_retry)
+        return await call_with_retry(
+            lambda: self.breaker.guard(call, self.limiter), self.read_retry
+        )
 
     async def describe(self, object_name: str) -> ObjectDescription:
         return await self._read(lambda: self.inner.describe(object_name))
@@ -118,7 +140,7 @@ class GuardedConnector:
         return await self._read(lambda: self.inner.lookup(object_name, field_name, values))
 
     async def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
-        return await self.breaker.guard(lambda: self.inner.write(object_name, ops))
+        return await self.breaker.guard(lambda: self.inner.write(object_name, ops), self.limiter)
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         return self.inner.parse_webhook(headers, body)

@@ -48,9 +48,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class RateLimitConfig(_Strict):
+    """The most calls a second Isthmus makes to a system (from its documented limit)."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(default=1, ge=1)
+
+
 class SystemConfig(_Strict):
     connector: str
     options: dict[str, Any] = Field(default_factory=dict)
+    rate_limit: RateLimitConfig | None = None
 
 
 class SideConfig(_Strict):

@@ -19,6 +19,7 @@ from isthmus.engine.circuit import CircuitBreaker, GuardedConnector
 from isthmus.engine.config import FlowConfig, LoadedConfig
 from isthmus.engine.flows import FlowBinding
 from isthmus.engine.inspect import SideBySide, review_sides
+from isthmus.engine.pacing import RateLimiter
 from isthmus.engine.policy import DeleteRule, FlowPolicy, SafetyLimits
 from isthmus.engine.reconcile import ReconcileReport, reconcile_flow
 from isthmus.engine.report import RunReport
@@ -69,7 +70,7 @@ class Engine:
         # go through ``guarded``; ``connectors`` stay the plain ones.
         self.breakers = {name: CircuitBreaker(name) for name in connectors}
         self.guarded = {
-            name: GuardedConnector(connector, self.breakers[name])
+            name: GuardedConnector(connector, self.breakers[name], limiter=_limiter(loaded, name))
             for name, connector in connectors.items()
         }
         self.mappers = mappers
@@ -434,3 +435,10 @@ class Engine:
                 "links": self.store.count_xrefs(flow.entity, flow.target.system),
             }
         return result
+
+
+def _limiter(loaded: LoadedConfig, system: str) -> RateLimiter:
+    spec = loaded.config.systems[system].rate_limit if system in loaded.config.systems else None
+    if spec is None:
+        return RateLimiter()
+    return RateLimiter(per_second=spec.per_second, burst=spec.burst)
