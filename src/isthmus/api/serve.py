@@ -11,14 +11,13 @@ import asyncio
 
 import uvicorn
 
-from isthmus.api.webhooks import webhook_app
+from isthmus.api.app import create_app
 from isthmus.engine.scheduler import Scheduler
-from isthmus.engine.webhooks import WebhookIntake
 
 
 def webhook_server(scheduler: Scheduler, host: str, port: int) -> uvicorn.Server:
-    intake = WebhookIntake(scheduler.engine, scheduler.queue)
-    app = webhook_app(intake, on_queued=scheduler.wake)
+    """The control plane on ``host:port``: API, webhooks and metrics, fed to ``scheduler``."""
+    app = create_app(scheduler.engine, scheduler.queue, on_queued=scheduler.wake)
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
 

@@ -16,6 +16,7 @@ import typer
 from isthmus.cli.output import console, fail, print_matching, report_messages, run_table
 from isthmus.cli.reconcile import reconcile
 from isthmus.cli.sandbox import sandbox_app
+from isthmus.cli.tokens import token_app
 from isthmus.engine.config import load_config
 from isthmus.engine.engine import Engine
 from isthmus.engine.report import RunReport
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_app)
+app.add_typer(token_app)
 app.command()(reconcile)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The Isthmus config file.")]
@@ -139,17 +141,17 @@ def _print_results(reports: list[RunReport], seconds: float, *, json_output: boo
 @app.command()
 def run(
     config: ConfigOption,
-    webhooks: Annotated[
-        int | None,
+    port: Annotated[
+        int,
         typer.Option(
+            "--port",
             "--webhooks",
             metavar="PORT",
-            help="Also receive vendor webhooks on this port: POST /webhooks/{system}.",
+            help="Serve the control API (/api, /openapi.json), webhooks (/webhooks/{system}) "
+            "and /metrics on this port; 0 to serve nothing.",
         ),
-    ] = None,
-    host: Annotated[
-        str, typer.Option(help="Address the webhook receiver listens on.")
-    ] = "127.0.0.1",
+    ] = 8642,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Keep flows running on their triggers (poll interval, cron, webhook) until stopped."""
     from isthmus.engine.scheduler import Scheduler
@@ -162,20 +164,23 @@ def run(
         ),
     )
     hooked = [flow.name for flow in engine.ordered() if flow.config.trigger.webhook]
-    if hooked and webhooks is None:
+    if hooked and not port:
         console.print(
             f"[yellow]note[/] flow(s) {', '.join(hooked)} have a webhook trigger, but no "
-            "receiver runs; add --webhooks PORT."
+            "receiver runs; give --port PORT."
         )
     console.print(f"Running {len(scheduler.entries)} scheduled flow(s); Ctrl-C stops.")
     try:
-        if webhooks is None:
+        if not port:
             asyncio.run(scheduler.serve())
         else:
             from isthmus.api.serve import serve_with_webhooks, webhook_server
 
-            console.print(f"Receiving webhooks on http://{host}:{webhooks}/webhooks/{{system}}")
-            asyncio.run(serve_with_webhooks(scheduler, webhook_server(scheduler, host, webhooks)))
+            console.print(
+                f"Control plane on http://{host}:{port}: API /api (docs /docs), "
+                "webhooks /webhooks/{system}, metrics /metrics"
+            )
+            asyncio.run(serve_with_webhooks(scheduler, webhook_server(scheduler, host, port)))
     except KeyboardInterrupt:
         console.print("Stopped.")
 
