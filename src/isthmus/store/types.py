@@ -69,6 +69,8 @@ AuditAction = Literal[
     "dead_letter",
     "replay",
     "deactivate",
+    # A person changed how Isthmus runs (a flow paused or enabled) through the API.
+    "config",
 ]
 
 
