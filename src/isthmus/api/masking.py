@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from isthmus.engine.engine import Engine
+from isthmus.mapping.spec import MappingSpec
 
 MASK = "***"
 
@@ -32,9 +33,7 @@ class Sensitive:
             for side in flow.sides.values():
                 spec = side.mapper.spec
                 canonical.setdefault(flow.entity, set()).update(spec.sensitive_paths())
-                native.setdefault(flow.name, set()).update(
-                    rule.native for rule in spec.fields if rule.sensitive and rule.native
-                )
+                native.setdefault(flow.name, set()).update(_native_names(spec))
         return cls(
             {entity: frozenset(paths) for entity, paths in canonical.items()},
             {flow: frozenset(names) for flow, names in native.items()},
@@ -42,6 +41,20 @@ class Sensitive:
 
     def paths(self, entity: str) -> frozenset[str]:
         return self.canonical.get(entity, frozenset())
+
+
+def _native_names(spec: MappingSpec) -> set[str]:
+    """Native fields of the flagged rules: a plain field, or every part of a composite."""
+    names: set[str] = set()
+    for rule in spec.fields:
+        if not rule.sensitive:
+            continue
+        if rule.native:
+            names.add(rule.native)
+        for part in (rule.parts or {}).values():
+            if part.field:
+                names.add(part.field)
+    return names
 
 
 def is_sensitive(path: str | None, paths: frozenset[str]) -> bool:

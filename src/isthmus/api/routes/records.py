@@ -23,9 +23,17 @@ VALUE_FIELDS = ("old_value", "new_value", "base_value", "other_value")
 def audit_out(event: AuditEvent, ctx: ApiContext, who: Principal) -> AuditOut:
     answer = AuditOut(**{k: getattr(event, k) for k in AuditOut.model_fields})
     paths = ctx.sensitive.paths(event.entity)
-    if not who.at_least("operator") and is_sensitive(event.field, paths):
+    if who.at_least("operator") or not paths:
+        return answer
+    if is_sensitive(event.field, paths):
         return answer.model_copy(update=dict.fromkeys(VALUE_FIELDS, MASK))
-    return answer
+    # A create or delete carries the whole record as one value: mask inside it.
+    masked = {
+        name: mask_fields(value, paths)
+        for name in VALUE_FIELDS
+        if isinstance(value := getattr(event, name), dict)
+    }
+    return answer.model_copy(update=masked)
 
 
 @router.get("/records/{system}/{native_id}", response_model=RecordOut)
