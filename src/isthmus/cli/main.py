@@ -139,21 +139,33 @@ def _print_results(reports: list[RunReport], seconds: float, *, json_output: boo
 @app.command()
 def run(
     config: ConfigOption,
+    port: Annotated[
+        int,
+        typer.Option(
+            help="Serve the control plane here: API (/openapi.json), vendor webhooks "
+            "(POST /webhooks/{system}) and /metrics.",
+        ),
+    ] = 8642,
     webhooks: Annotated[
         int | None,
-        typer.Option(
-            "--webhooks",
-            metavar="PORT",
-            help="Also receive vendor webhooks on this port: POST /webhooks/{system}.",
-        ),
+        typer.Option("--webhooks", metavar="PORT", help="Old name of --port (kept to work)."),
     ] = None,
     host: Annotated[
-        str, typer.Option(help="Address the webhook receiver listens on.")
+        str, typer.Option(help="Address to listen on; 0.0.0.0 exposes it to the network.")
     ] = "127.0.0.1",
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM); serve HTTPS with --tls-key.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
 ) -> None:
-    """Keep flows running on their triggers (poll interval, cron, webhook) until stopped."""
+    """Keep flows running on their triggers (poll, cron, webhook) and serve the control
+    plane, until stopped."""
+    from isthmus.api.serve import Listen, control_plane_server, serve_with_webhooks
     from isthmus.engine.scheduler import Scheduler
 
+    if (tls_cert is None) != (tls_key is None):
+        fail("--tls-cert and --tls-key go together", "Give both, or neither for plain HTTP.")
+        raise typer.Exit(2)
     engine = _engine(config)
     scheduler = Scheduler(
         engine,
@@ -161,21 +173,15 @@ def run(
             f"{time.strftime('%H:%M:%S')} [bold]{r.flow}[/] {r.status}: {r.summary()}"
         ),
     )
-    hooked = [flow.name for flow in engine.ordered() if flow.config.trigger.webhook]
-    if hooked and webhooks is None:
-        console.print(
-            f"[yellow]note[/] flow(s) {', '.join(hooked)} have a webhook trigger, but no "
-            "receiver runs; add --webhooks PORT."
-        )
+    listen = Listen(host, webhooks if webhooks is not None else port, tls_cert, tls_key)
+    scheme = "https" if tls_cert else "http"
     console.print(f"Running {len(scheduler.entries)} scheduled flow(s); Ctrl-C stops.")
+    console.print(
+        f"Control plane on {scheme}://{host}:{listen.port}: API /openapi.json, "
+        "webhooks /webhooks/{system}, metrics /metrics (create a token: `isthmus tokens create`)"
+    )
     try:
-        if webhooks is None:
-            asyncio.run(scheduler.serve())
-        else:
-            from isthmus.api.serve import serve_with_webhooks, webhook_server
-
-            console.print(f"Receiving webhooks on http://{host}:{webhooks}/webhooks/{{system}}")
-            asyncio.run(serve_with_webhooks(scheduler, webhook_server(scheduler, host, webhooks)))
+        asyncio.run(serve_with_webhooks(scheduler, control_plane_server(scheduler, listen)))
     except KeyboardInterrupt:
         console.print("Stopped.")
 
@@ -211,6 +217,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(dead_letters_app, name="dead-letters")
     app.add_typer(review_app, name="review")
+    from isthmus.cli.access import tokens_app, users_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
 
 
 _register_subcommands()
