@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from isthmus.api.auth import Principal, require
 from isthmus.api.context import ApiContext
 from isthmus.api.errors import ERROR_RESPONSES, install_error_handlers
+from isthmus.api.logs import install_request_log
 from isthmus.api.masking import Sensitive
 from isthmus.api.metrics import Metrics
 from isthmus.api.routes import access, flows, letters, reconcile, records, review, systems
@@ -51,6 +52,7 @@ def create_app(
         sensitive=Sensitive.of(engine),
     )
     install_error_handlers(app)
+    install_request_log(app)
     for module in (systems, flows, records, letters, review, reconcile, access):
         app.include_router(module.router)
 

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from isthmus.api.logs import log_run
 from isthmus.api.systems_budget import budget_of
 from isthmus.engine.report import RunReport
 from isthmus.store import Run
@@ -83,7 +84,8 @@ class Metrics:
         self.engine = engine
 
     def observe(self, report: RunReport) -> None:
-        """Count a finished run (its record outcomes and, when stored, its duration)."""
+        """Count and log a finished run (record outcomes and, when stored, its duration)."""
+        log_run(report)
         for outcome in OUTCOMES:
             if report.counts[outcome]:
                 self.records.labels(report.flow, outcome).inc(report.counts[outcome])

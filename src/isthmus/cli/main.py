@@ -160,6 +160,7 @@ def run(
 ) -> None:
     """Keep flows running on their triggers (poll, cron, webhook) and serve the control
     plane, until stopped."""
+    from isthmus.api.logs import configure_logging
     from isthmus.api.serve import Listen, control_plane_server, serve_with_webhooks
     from isthmus.engine.scheduler import Scheduler
 
@@ -167,6 +168,7 @@ def run(
         fail("--tls-cert and --tls-key go together", "Give both, or neither for plain HTTP.")
         raise typer.Exit(2)
     engine = _engine(config)
+    configure_logging()
     scheduler = Scheduler(
         engine,
         on_report=lambda r: console.print(

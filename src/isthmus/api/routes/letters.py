@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from isthmus.api.auth import Principal, require
 from isthmus.api.context import ApiContext, context
 from isthmus.api.errors import ERROR_RESPONSES, ApiError, not_found
+from isthmus.api.logs import log
 from isthmus.api.masking import mask_fields
 from isthmus.api.models import DeadLetterOut, ReplayIn, ReplayOut, ReportOut
 from isthmus.errors import IsthmusError
@@ -67,6 +68,7 @@ async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
                 f"dead letter {letter_id} is already {letter.status}",
                 "Nothing to replay; GET /dead-letters lists the open ones.",
             )
+    log.info("dead_letters_replay", letter_ids=ids, actor=who.actor)
     try:
         reports = await ctx.engine.replay(ids, actor=who.actor)
     except IsthmusError as error:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from isthmus.api.auth import Principal, require
 from isthmus.api.context import ApiContext, context
 from isthmus.api.errors import ERROR_RESPONSES, ApiError, not_found
+from isthmus.api.logs import log
 from isthmus.api.masking import MASK, is_sensitive, mask_nested
 from isthmus.api.models import ReportOut, ResolveIn, ReviewOut, SideBySideOut, SideRow
 from isthmus.engine.resolution import DuplicateChoice
@@ -101,6 +102,15 @@ async def resolve_review(
             'Conflicts: {"take": SYSTEM} or {"value": V}; duplicates: {"link": ID} or '
             '{"create": true}.',
         )
+    # Ids only: the chosen value may be a sensitive field's.
+    log.info(
+        "review_resolve",
+        item_id=item_id,
+        flow=item.flow,
+        canonical_id=item.canonical_id,
+        take=body.take,
+        actor=who.actor,
+    )
     try:
         report = await ctx.engine.resolve_review(
             item_id, take=body.take, value=value, actor=who.actor
