@@ -1,50 +1,95 @@
-"""The control plane's HTTP app: the API under ``/api``, webhooks, metrics, OpenAPI.
+"""``create_app``: the control-plane API of one installation, as a FastAPI app.
 
-Served by ``isthmus run --port PORT`` (127.0.0.1 unless told otherwise). The API needs a
-bearer token (``isthmus token new``); ``/metrics`` and ``/healthz`` do not, as scrapers
-and load balancers expect, so bind to a trusted interface.
+Every route but the vendor webhook receivers needs a Bearer token of a role that may
+use it (``isthmus.api.auth``); webhooks are checked by the vendor's signature instead
+and only queue a fetch. The OpenAPI document is served at ``/openapi.json``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from isthmus.api.metrics import render
-from isthmus.api.routes import router
-from isthmus.api.webhooks import webhook_app
+from isthmus.api.auth import Principal, require
+from isthmus.api.context import ApiContext
+from isthmus.api.errors import ERROR_RESPONSES, install_error_handlers
+from isthmus.api.logs import install_request_log
+from isthmus.api.masking import Sensitive
+from isthmus.api.metrics import Metrics
+from isthmus.api.routes import access, flows, letters, reconcile, records, review, systems
 from isthmus.engine.engine import Engine
-from isthmus.engine.webhooks import WebhookIntake
-from isthmus.queue import InProcessQueue, WorkQueue
+from isthmus.engine.scheduler import Scheduler
+from isthmus.engine.webhooks import WebhookIntake, WebhookRefused
 
 
 def create_app(
     engine: Engine,
-    queue: WorkQueue | None = None,
-    on_queued: Callable[[], None] | None = None,
+    scheduler: Scheduler | None = None,
+    *,
+    metrics: Metrics | None = None,
+    webhooks: bool = True,
 ) -> FastAPI:
+    """The API over ``engine``; runs asked for go through ``scheduler``'s queue when given.
+
+    Args:
+        metrics: share one with the scheduler's report hook so scheduled runs count too.
+        webhooks: mount ``POST /webhooks/{system}`` (needs a scheduler's queue).
+    """
     app = FastAPI(
-        title="Isthmus",
-        version="0.1.0",
-        description="Control API: status, runs, dead letters, review, reconciliation, audit.",
+        title="Isthmus control plane",
+        version="1",
+        description="Flows, runs, records, dead letters, review, reconciliation and audit.",
+        docs_url="/docs",
+        redoc_url=None,
     )
-    app.state.engine = engine
-    app.state.tokens = list(engine.loaded.config.api.tokens)
-    app.include_router(router)
+    app.state.context = ApiContext(
+        engine=engine,
+        scheduler=scheduler,
+        metrics=metrics or Metrics(engine, scheduler),
+        sensitive=Sensitive.of(engine),
+    )
+    install_error_handlers(app)
+    install_request_log(app)
+    for module in (systems, flows, records, letters, review, reconcile, access):
+        app.include_router(module.router)
 
-    @app.exception_handler(HTTPException)
-    async def explained(_: Request, error: HTTPException) -> JSONResponse:
-        detail: object = error.detail
-        if not isinstance(detail, dict):
-            detail = {"error": str(detail)}
-        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
+    @app.get("/metrics", tags=["metrics"], response_class=Response, responses=ERROR_RESPONSES)
+    def prometheus(
+        request: Request, _: Annotated[Principal, Depends(require("viewer"))]
+    ) -> Response:
+        """Prometheus text format (scrape with a viewer token as bearer)."""
+        context: ApiContext = request.app.state.context
+        return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(render(engine), media_type="text/plain; version=0.0.4")
-
-    intake = WebhookIntake(engine, queue or InProcessQueue())
-    app.mount("/", webhook_app(intake, on_queued))
+    if webhooks and scheduler is not None:
+        _mount_webhooks(app, WebhookIntake(engine, scheduler.queue), scheduler.wake)
     return app
+
+
+def _mount_webhooks(app: FastAPI, intake: WebhookIntake, on_queued: Callable[[], None]) -> None:
+    # Out of the OpenAPI document: vendors call these, signed with their own secret, not
+    # with an Isthmus token (see isthmus.api.webhooks for the answers).
+    @app.post("/webhooks/{system}", include_in_schema=False)
+    async def receive(system: str, request: Request) -> JSONResponse:
+        body = await request.body()
+        try:
+            receipt = await intake.receive(system, dict(request.headers), body)
+        except WebhookRefused as error:
+            return JSONResponse(
+                {"error": str(error), "what_to_do": "Check the vendor's webhook settings."},
+                status_code=error.status,
+            )
+        if receipt.queued:
+            on_queued()
+        return JSONResponse(
+            {
+                "events": receipt.events,
+                "duplicates": receipt.duplicates,
+                "ignored": receipt.ignored,
+                "queued": receipt.queued,
+            },
+            status_code=202,
+        )

@@ -1,8 +1,10 @@
-"""API tokens and roles: who may read, who may act.
+"""API tokens and roles: who may call which route.
 
-Tokens are random (``ist_`` + 32 bytes, URL-safe); the config keeps only their SHA-256,
-so a leaked config file gives no access. Roles are ordered: a viewer reads, an operator
-also replays, resolves, reconciles and runs flows, an admin may do everything.
+A token is ``ist_<id>_<secret>``. The store keeps the id, a random salt and the scrypt
+hash of the secret, never the secret; verification recomputes the hash and compares
+with ``hmac.compare_digest`` so timing says nothing about how much matched. Roles are
+ordered: viewer reads, operator also acts on records (run, replay, resolve,
+reconcile), admin also manages users, tokens and flow state.
 """
 
 from __future__ import annotations
@@ -10,71 +12,100 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
-from isthmus.engine.config import ApiToken, Role
+from isthmus.api.errors import ApiError
+from isthmus.store import ApiToken, Role, Store, User
 
 RANK: dict[Role, int] = {"viewer": 0, "operator": 1, "admin": 2}
+PREFIX = "ist"
+# scrypt cost: ~10 ms per check on a laptop, small enough to check on every request,
+# large enough that a stolen store's hashes are not a list of tokens.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**12, 8, 1
 
 
-def new_token() -> tuple[str, str]:
-    """A fresh token and the hash to put in the config."""
-    token = "ist_" + secrets.token_urlsafe(32)
-    return token, digest(token)
+def hash_secret(secret: str, salt: str) -> str:
+    digest = hashlib.scrypt(
+        secret.encode(), salt=bytes.fromhex(salt), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
+    return digest.hex()
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def issue_token(store: Store, user_name: str) -> tuple[ApiToken, str]:
+    """Create a token for a user; returns it as stored and the only copy of its text.
+
+    Raises:
+        ApiError: 404 when the user does not exist.
+    """
+    if store.user(user_name) is None:
+        raise ApiError(404, f"no user named {user_name!r}", "Add it first: `isthmus users add`.")
+    token_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_hex(16)
+    token = ApiToken(token_id, user_name, salt, hash_secret(secret, salt))
+    store.add_token(token)
+    return token, f"{PREFIX}_{token_id}_{secret}"
+
+
+def verify_token(store: Store, text: str) -> User | None:
+    """The user a token text belongs to, or None (malformed, unknown, revoked)."""
+    prefix, _, rest = text.partition("_")
+    token_id, _, secret = rest.partition("_")
+    if prefix != PREFIX or not token_id or not secret or len(token_id) > 32:
+        return None
+    token = store.token(token_id)
+    if token is None or token.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(hash_secret(secret, token.salt), token.token_hash):
+        return None
+    return store.user(token.user_name)
 
 
 @dataclass(frozen=True)
-class Caller:
-    name: str
-    role: Role
+class Principal:
+    """The caller of a request: a user and the role the request runs with."""
+
+    user: User
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller (the engine's ``actor``)."""
+        return f"api:{self.user.name}"
+
+    def at_least(self, role: Role) -> bool:
+        return RANK[self.user.role] >= RANK[role]
 
 
-def authenticate(tokens: Sequence[ApiToken], header: str | None) -> Caller:
-    if not tokens:
-        raise HTTPException(
-            401,
-            {
-                "error": "no API tokens are configured, so the API is closed",
-                "what_to_do": "create one with `isthmus token new NAME --role viewer` and "
-                "add the printed line under api.tokens in the config",
-            },
-        )
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(
-            401,
-            {"error": "no bearer token", "what_to_do": "send Authorization: Bearer TOKEN"},
-        )
-    wanted = digest(token.strip())
-    for known in tokens:
-        if hmac.compare_digest(known.sha256, wanted):
-            return Caller(known.name, known.role)
-    raise HTTPException(
-        401, {"error": "unknown token", "what_to_do": "check the token, or create a new one"}
-    )
+def require(role: Role) -> Callable[[Request], Principal]:
+    """A route dependency: a valid Bearer token of a user with at least ``role``."""
 
-
-def require(role: Role) -> Callable[[Request], Caller]:
-    """A FastAPI dependency: the caller, if their role is at least ``role``."""
-
-    def check(request: Request) -> Caller:
-        tokens: Sequence[ApiToken] = request.app.state.tokens
-        caller = authenticate(tokens, request.headers.get("authorization"))
-        if RANK[caller.role] < RANK[role]:
-            raise HTTPException(
-                403,
-                {
-                    "error": f"{caller.name} is a {caller.role}; this needs {role}",
-                    "what_to_do": f"use a token with the {role} role",
-                },
+    def check(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, text = header.partition(" ")
+        if scheme.lower() != "bearer" or not text.strip():
+            raise ApiError(
+                401,
+                "no API token given",
+                "Send `Authorization: Bearer TOKEN`; create one with `isthmus tokens create`.",
             )
-        return caller
+        store: Store = request.app.state.context.engine.store
+        user = verify_token(store, text.strip())
+        if user is None:
+            raise ApiError(
+                401,
+                "the API token is unknown, revoked or malformed",
+                "Create a new one with `isthmus tokens create NAME`.",
+            )
+        principal = Principal(user)
+        if not principal.at_least(role):
+            raise ApiError(
+                403,
+                f"user {user.name!r} is a {user.role}; this needs the {role} role",
+                "Ask an admin to change your role with `isthmus users add NAME --role ROLE`.",
+            )
+        return principal
 
     return check

@@ -16,7 +16,6 @@ import typer
 from isthmus.cli.output import console, fail, print_matching, report_messages, run_table
 from isthmus.cli.reconcile import reconcile
 from isthmus.cli.sandbox import sandbox_app
-from isthmus.cli.tokens import token_app
 from isthmus.engine.config import load_config
 from isthmus.engine.engine import Engine
 from isthmus.engine.report import RunReport
@@ -31,7 +30,6 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_app)
-app.add_typer(token_app)
 app.command()(reconcile)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The Isthmus config file.")]
@@ -144,43 +142,48 @@ def run(
     port: Annotated[
         int,
         typer.Option(
-            "--port",
-            "--webhooks",
-            metavar="PORT",
-            help="Serve the control API (/api, /openapi.json), webhooks (/webhooks/{system}) "
-            "and /metrics on this port; 0 to serve nothing.",
+            help="Serve the control plane here: API (/openapi.json), vendor webhooks "
+            "(POST /webhooks/{system}) and /metrics.",
         ),
     ] = 8642,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    webhooks: Annotated[
+        int | None,
+        typer.Option("--webhooks", metavar="PORT", help="Old name of --port (kept to work)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 exposes it to the network.")
+    ] = "127.0.0.1",
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM); serve HTTPS with --tls-key.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
 ) -> None:
-    """Keep flows running on their triggers (poll interval, cron, webhook) until stopped."""
+    """Keep flows running on their triggers (poll, cron, webhook) and serve the control
+    plane, until stopped."""
+    from isthmus.api.logs import configure_logging
+    from isthmus.api.serve import Listen, control_plane_server, serve_with_webhooks
     from isthmus.engine.scheduler import Scheduler
 
+    if (tls_cert is None) != (tls_key is None):
+        fail("--tls-cert and --tls-key go together", "Give both, or neither for plain HTTP.")
+        raise typer.Exit(2)
     engine = _engine(config)
+    configure_logging()
     scheduler = Scheduler(
         engine,
         on_report=lambda r: console.print(
             f"{time.strftime('%H:%M:%S')} [bold]{r.flow}[/] {r.status}: {r.summary()}"
         ),
     )
-    hooked = [flow.name for flow in engine.ordered() if flow.config.trigger.webhook]
-    if hooked and not port:
-        console.print(
-            f"[yellow]note[/] flow(s) {', '.join(hooked)} have a webhook trigger, but no "
-            "receiver runs; give --port PORT."
-        )
+    listen = Listen(host, webhooks if webhooks is not None else port, tls_cert, tls_key)
+    scheme = "https" if tls_cert else "http"
     console.print(f"Running {len(scheduler.entries)} scheduled flow(s); Ctrl-C stops.")
+    console.print(
+        f"Control plane on {scheme}://{host}:{listen.port}: API /openapi.json, "
+        "webhooks /webhooks/{system}, metrics /metrics (create a token: `isthmus tokens create`)"
+    )
     try:
-        if not port:
-            asyncio.run(scheduler.serve())
-        else:
-            from isthmus.api.serve import serve_with_webhooks, webhook_server
-
-            console.print(
-                f"Control plane on http://{host}:{port}: API /api (docs /docs), "
-                "webhooks /webhooks/{system}, metrics /metrics"
-            )
-            asyncio.run(serve_with_webhooks(scheduler, webhook_server(scheduler, host, port)))
+        asyncio.run(serve_with_webhooks(scheduler, control_plane_server(scheduler, listen)))
     except KeyboardInterrupt:
         console.print("Stopped.")
 
@@ -216,6 +219,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(dead_letters_app, name="dead-letters")
     app.add_typer(review_app, name="review")
+    from isthmus.cli.access import tokens_app, users_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
 
 
 _register_subcommands()

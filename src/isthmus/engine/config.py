@@ -227,28 +227,12 @@ class FlowConfig(_Strict):
         return self
 
 
-Role = Literal["viewer", "operator", "admin"]
-
-
-class ApiToken(_Strict):
-    """One API token: its owner, its role, and the SHA-256 of the token (never the token)."""
-
-    name: str
-    role: Role = "viewer"
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-
-
-class ApiConfig(_Strict):
-    tokens: list[ApiToken] = Field(default_factory=list)
-
-
 class IsthmusConfig(_Strict):
     version: Literal[1] = 1
     store: str = "sqlite:///isthmus-state.db"
     systems: dict[str, SystemConfig]
     mappings: list[str] = Field(default_factory=list)
     flows: list[FlowConfig]
-    api: ApiConfig = ApiConfig()
 
 
 class LoadedConfig:

@@ -77,6 +77,9 @@ class Engine:
         self.flows: dict[str, FlowBinding] = {}
         self._described = False
         self._in_progress: set[tuple[str, str, str]] = set()
+        # Flows paused at run time (control-plane API): scheduled and webhook runs of
+        # them are skipped; a run asked for by a person still runs.
+        self.paused: set[str] = set()
         for index, flow in enumerate(loaded.config.flows):
             self.flows[flow.name] = self._bind(flow, index)
 
@@ -238,6 +241,10 @@ class Engine:
         trigger: str = "manual",
     ) -> RunReport:
         """Run one flow over its changes; a stopped or failed run is reported, not raised."""
+        if flow.name in self.paused and trigger in ("schedule", "webhook"):
+            report = RunReport(flow.name, "", status="skipped")
+            report.messages.append(f"flow {flow.name} is paused; enable it to run")
+            return report
 
         async def work(runner: FlowRunner) -> None:
             try:

@@ -105,6 +105,7 @@ def _rule(raw: dict[str, Any], document: YamlDocument, index: int) -> FieldRule:
         truncate=raw.get("truncate", False),
         max_length=raw.get("max_length"),
         trim=raw.get("trim", False),
+        sensitive=raw.get("sensitive", False),
     )
 
 

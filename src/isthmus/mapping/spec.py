@@ -76,6 +76,9 @@ class FieldRule:
     truncate: bool = False
     max_length: int | None = None
     trim: bool = False
+    # Masked in control-plane answers for roles below operator (credit limits, balances,
+    # payment data) and never logged; the sync itself treats it like any other field.
+    sensitive: bool = False
 
     def reads(self) -> bool:
         """Whether the rule takes part in native -> canonical."""
@@ -104,6 +107,10 @@ class MappingSpec:
     timezone: str | None = None
     description: str | None = None
     key_lines: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+
+    def sensitive_paths(self) -> frozenset[str]:
+        """Canonical paths of the rules flagged ``sensitive: true``."""
+        return frozenset(r.canonical for r in self.fields if r.sensitive and r.canonical)
 
     def where(self, rule: FieldRule | None = None, key: str | None = None) -> str:
         """``file:line`` of a rule's key, of a rule, or of the mapping (or its key)."""

@@ -9,13 +9,17 @@ from __future__ import annotations
 from isthmus.store.base import Store, UnitOfWork
 from isthmus.store.sql import SqlStore
 from isthmus.store.types import (
+    ROLES,
+    ApiToken,
     AuditEvent,
     Base,
     DeadLetter,
     LinkConflictError,
     PendingWrite,
     ReviewItem,
+    Role,
     Run,
+    User,
     Xref,
     XrefTouch,
 )
@@ -42,16 +46,20 @@ def open_store(url: str) -> Store:
 
 
 __all__ = [
+    "ROLES",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "DeadLetter",
     "LinkConflictError",
     "PendingWrite",
     "ReviewItem",
+    "Role",
     "Run",
     "SqlStore",
     "Store",
     "UnitOfWork",
+    "User",
     "Xref",
     "XrefTouch",
     "open_store",

@@ -22,6 +22,7 @@ from typing import Any
 from isthmus.connectors.base import Cursor
 from isthmus.model.flat import Flat
 from isthmus.store.types import (
+    ApiToken,
     AuditEvent,
     Base,
     DeadLetter,
@@ -32,6 +33,7 @@ from isthmus.store.types import (
     ReviewStatus,
     Run,
     RunStatus,
+    User,
     Xref,
     XrefTouch,
 )
@@ -254,3 +256,30 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def counters(self, name: str | None = None) -> dict[tuple[str, str], int]: ...
+
+    # -- access control (users and API tokens of the control plane) --------------------
+    @abc.abstractmethod
+    def add_user(self, user: User) -> None:
+        """Insert a user, or change the role of the user with that name."""
+
+    @abc.abstractmethod
+    def user(self, name: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def users(self) -> list[User]:
+        """By name."""
+
+    @abc.abstractmethod
+    def add_token(self, token: ApiToken) -> None:
+        """Insert a token (its id is new; the caller generates it)."""
+
+    @abc.abstractmethod
+    def token(self, token_id: str) -> ApiToken | None: ...
+
+    @abc.abstractmethod
+    def tokens(self, user_name: str | None = None) -> list[ApiToken]:
+        """Oldest first, revoked ones included."""
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str) -> bool:
+        """Mark a token revoked; False when no unrevoked token has that id."""

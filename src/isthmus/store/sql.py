@@ -23,6 +23,7 @@ from isthmus.connectors.base import Cursor
 from isthmus.errors import ConfigError
 from isthmus.store import tables as t
 from isthmus.store.base import Store
+from isthmus.store.sql_access import SqlAccess
 from isthmus.store.sql_engine import (
     create_store_engine,
     parse_store_url,
@@ -54,7 +55,7 @@ def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + CHUNK]
 
 
-class SqlStore(Store):
+class SqlStore(SqlAccess, Store):
     """The store on a SQL database. ``url`` may be a bare path (SQLite).
 
     Raises:

@@ -217,3 +217,24 @@ counters = Table(
     Column("key", String(200), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+# Access control of the control plane (migration 0002). A user has one role; a token
+# belongs to one user and is kept only as a salted hash, so a copy of the store does
+# not hand out working tokens.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_name", String(120), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("token_hash", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index(None, "user_name"),
+)

@@ -69,6 +69,8 @@ AuditAction = Literal[
     "dead_letter",
     "replay",
     "deactivate",
+    # A person changed how Isthmus runs (a flow paused or enabled) through the API.
+    "config",
 ]
 
 
@@ -185,3 +187,29 @@ class PendingWrite:
     source_system: str
     source_id: str
     created_at: datetime | None = None
+
+
+Role = Literal["viewer", "operator", "admin"]
+ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    """A person or a program allowed to use the control plane, with one role."""
+
+    name: str
+    role: Role
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as stored: its public id and a salted hash of its secret, never
+    the secret itself (see ``isthmus.api.auth``)."""
+
+    id: str
+    user_name: str
+    salt: str
+    token_hash: str
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -1,0 +1,31 @@
+"""What every route reaches through ``request.app.state.context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from isthmus.api.masking import Sensitive
+from isthmus.engine.engine import Engine
+from isthmus.engine.reconcile import ReconcileReport
+
+if TYPE_CHECKING:
+    from isthmus.api.metrics import Metrics
+    from isthmus.engine.scheduler import Scheduler
+
+
+@dataclass
+class ApiContext:
+    engine: Engine
+    scheduler: Scheduler | None
+    metrics: Metrics
+    sensitive: Sensitive
+    # The newest reconciliation per flow, as found (drift details are not stored).
+    reconciled: dict[str, ReconcileReport] = field(default_factory=dict)
+
+
+def context(request: Request) -> ApiContext:
+    found: ApiContext = request.app.state.context
+    return found
