@@ -27,10 +27,6 @@ from isthmus.sandbox.common.faults import FaultConfigError, FaultInjector
 FAULTS_ADMIN_PATH = "/__sandbox/faults"
 
 
-class DroppedConnectionError(Exception):
-    """Raised inside the server on purpose so it closes the connection mid-answer."""
-
-
 class FaultMiddleware:
     """Decide per request whether to fail, delay or drop it; expose the admin endpoint."""
 
@@ -68,8 +64,9 @@ class FaultMiddleware:
         await _send_response(send, status, body, headers)
 
     async def _drop(self, send: Send) -> None:
-        # Promise a body, send part of it, then fail: the server closes the socket and the
-        # client sees an incomplete read, the way a proxy or load balancer reset looks.
+        # Promise a body, send part of it, then return: the server closes the socket (it
+        # logs one line, no traceback) and the client sees an incomplete read, the way a
+        # proxy or load balancer reset looks.
         await send(
             {
                 "type": "http.response.start",
@@ -78,7 +75,6 @@ class FaultMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": b'{"dropped', "more_body": True})
-        raise DroppedConnectionError("connection dropped on purpose by the fault injector")
 
     async def _serve_admin(self, scope: Scope, receive: Receive, send: Send) -> None:
         json_type = [(b"content-type", b"application/json")]
