@@ -120,6 +120,10 @@ def test_admin_endpoint_rejects_bad_settings_with_a_reason(base_url: str) -> Non
     assert "between 0 and 1" in answer.json()["message"]
     answer = httpx.post(f"{base_url}/__sandbox/faults", content=b"[1, 2]")
     assert answer.status_code == 400
+    answer = httpx.post(f"{base_url}/__sandbox/faults", json={"error_statuses": 503})
+    assert answer.status_code == 400
+    answer = httpx.post(f"{base_url}/__sandbox/faults", json={"error_rate": "high"})
+    assert answer.status_code == 400
 
 
 def test_vendor_error_body_is_used(injector: FaultInjector) -> None:
@@ -165,3 +169,12 @@ def test_tls_server_is_reachable_with_the_generated_certificate(injector: FaultI
         assert answer.json() == {"hello": "world"}
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{url}/hello")  # not trusted without the certificate
+
+
+def test_configuring_a_seed_replays_the_sequence_from_there() -> None:
+    injector = FaultInjector()
+    config = FaultConfig(error_rate=0.5, seed=5)
+    injector.configure(config)
+    first = [injector.decide("/x").kind for _ in range(50)]
+    injector.configure(config)
+    assert [injector.decide("/x").kind for _ in range(50)] == first

@@ -94,10 +94,10 @@ class FaultConfig:
                 f"unknown fault settings {sorted(unknown)}; known ones are {sorted(known)}"
             )
         normalised = dict(changes)
-        for name in ("error_statuses", "exempt_path_prefixes"):
-            if name in normalised:
-                normalised[name] = tuple(normalised[name])
         try:
+            for name in ("error_statuses", "exempt_path_prefixes"):
+                if name in normalised:
+                    normalised[name] = tuple(normalised[name])
             return dataclasses.replace(self, **normalised)
         except TypeError as exc:  # a value of the wrong type, e.g. a string rate
             raise FaultConfigError(f"bad fault setting: {exc}") from exc
@@ -134,7 +134,11 @@ class FaultInjector:
         self._random = random.Random(self.config.seed)
 
     def configure(self, config: FaultConfig) -> None:
-        """Replace the config; a new seed restarts the random sequence."""
+        """Replace the config.
+
+        A config with a seed restarts the random sequence from that seed, so a run can be
+        replayed from the moment its faults were set.
+        """
         with self._lock:
             reseed = config.seed != self.config.seed or config.seed is not None
             self.config = config
