@@ -11,3 +11,6 @@ sandbox_app = typer.Typer(
 )
 
 # Each vendor's sandbox registers its command below (one line per vendor).
+sandbox_app.command("business-central")(
+    __import__("isthmus.sandbox.business_central.cli", fromlist=["_"]).business_central
+)
