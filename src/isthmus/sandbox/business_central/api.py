@@ -351,6 +351,10 @@ class BusinessCentralApi:
                 and name != "id"
                 and not (name == "number" and set_name == "customers")
             ):
+                if value in (None, 0, ""):
+                    # Generic OData clients send every property, empty ones included; an
+                    # empty read-only value asks for nothing, so it is ignored.
+                    continue
                 raise ApiError(400, "BadRequest_ReadOnly", f"The property {name!r} is read-only.")
             is_decimal = name in DECIMAL_FIELDS[set_name] and value is not None
             result[name] = to_decimal(value, name) if is_decimal else value

@@ -165,6 +165,10 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         refused = gate(request, tenant, environment)
         if refused is not None:
             return refused
+        if path.endswith("$metadata"):
+            # Generic OData clients take the company URL as their service root and look
+            # for $metadata below it; serve the same document there.
+            return Response(metadata, media_type="application/xml", headers=ODATA_HEADERS)
         base = str(request.url).split("/api/v2.0/")[0] + "/api/v2.0"
         reply: ApiResponse = api.dispatch(
             ApiRequest(
