@@ -8,7 +8,6 @@ call it, so a request behaves the same inside and outside a batch.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +30,9 @@ from isthmus.sandbox.business_central.entities import (
     SPEC_BY_SET,
     field_names,
 )
+from isthmus.sandbox.business_central.messages import ApiError, ApiRequest, ApiResponse
 from isthmus.sandbox.business_central.store import CompanyStore, NotFoundError, Record, new_id
+from isthmus.sandbox.business_central.subscriptions_api import subscription_request
 from isthmus.sandbox.business_central.webhooks import WebhookHub
 
 SEGMENT = re.compile(r"^([A-Za-z.]+)(?:\(([^)]*)\))?$")
@@ -60,29 +61,6 @@ ACTIONS = {
 }
 
 
-@dataclass
-class ApiResponse:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.response = ApiResponse(status, error_body(code, message))
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    method: str
-    path: str  # after "/api/v2.0/"
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: Any
-    base_url: str  # ".../api/v2.0"
-
-
 class BusinessCentralApi:
     """Entity reads and writes, bound actions and subscriptions over one store."""
 
@@ -109,7 +87,7 @@ class BusinessCentralApi:
             raise ApiError(404, "BadRequest_NotFound", "Name the entity set after /api/v2.0/.")
         head, head_key = segments[0]
         if head == "subscriptions":
-            return self._subscriptions(request, head_key)
+            return subscription_request(self.hub, request, head_key)
         if head != "companies":
             raise ApiError(404, "BadRequest_NotFound", f"No resource segment {head!r}.")
         if len(segments) == 1 and head_key is None:
@@ -278,33 +256,6 @@ class BusinessCentralApi:
             self.store.restore(saved)
             raise
         return ApiResponse(204)
-
-    # -- subscriptions ------------------------------------------------------------------
-    def _subscriptions(self, request: ApiRequest, key: str | None) -> ApiResponse:
-        context = f"{request.base_url}/$metadata#subscriptions"
-        if key is None and request.method == "GET":
-            return ApiResponse(
-                200,
-                {
-                    "@odata.context": context,
-                    "value": [s.to_json() for s in self.hub.subscriptions.values()],
-                },
-            )
-        if key is None and request.method == "POST":
-            sub = self.hub.create(request.body or {})
-            return ApiResponse(201, entity_body(context, sub.to_json()))
-        if key is None:
-            raise ApiError(405, "BadRequest_MethodNotAllowed", "Use GET or POST on subscriptions.")
-        if request.method == "GET":
-            return ApiResponse(200, entity_body(context, self.hub.get(key).to_json()))
-        if request.method == "PATCH":
-            return ApiResponse(
-                200, entity_body(context, self.hub.renew(key, request.body or {}).to_json())
-            )
-        if request.method == "DELETE":
-            self.hub.delete(key)
-            return ApiResponse(204)
-        raise ApiError(405, "BadRequest_MethodNotAllowed", f"{request.method} is not allowed here.")
 
     # -- helpers --------------------------------------------------------------------------
     def _get(self, company: str, set_name: str, key: str) -> Record:

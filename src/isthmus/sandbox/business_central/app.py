@@ -21,10 +21,11 @@ from fastapi.responses import JSONResponse
 from isthmus.protocols.odata import BatchError, BatchRequest, BatchResponse, run_batch
 from isthmus.protocols.odata.batch import parse_batch
 from isthmus.protocols.odata.envelope import error_body, to_json
-from isthmus.sandbox.business_central.api import ApiRequest, ApiResponse, BusinessCentralApi
+from isthmus.sandbox.business_central.api import BusinessCentralApi
 from isthmus.sandbox.business_central.auth import RateLimiter, TokenIssuer
 from isthmus.sandbox.business_central.config import SandboxConfig
 from isthmus.sandbox.business_central.entities import build_model
+from isthmus.sandbox.business_central.messages import ApiRequest, ApiResponse
 from isthmus.sandbox.business_central.seed import seed_store
 from isthmus.sandbox.business_central.simulator import ActivitySimulator
 from isthmus.sandbox.business_central.store import CompanyStore
