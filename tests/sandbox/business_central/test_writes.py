@@ -197,3 +197,16 @@ def test_quote_make_order_and_draft_invoice_post(sandbox: Sandbox) -> None:
     posted = sandbox.http.get(f"{sandbox.company}/salesInvoices({draft['id']})").json()
     assert posted["status"] == "Open"
     assert posted["number"].startswith("PS-INV")
+
+
+def test_order_within_credit_limit_ships_and_invoices(sandbox: Sandbox) -> None:
+    customer = _customer(sandbox, creditLimit=0)
+    order = _order(sandbox, customer["id"], [1]).json()
+    total = Decimal(str(order["totalAmountIncludingTax"]))
+    _customer(sandbox, creditLimit=str(total + 1))
+    # Invoicing an accepted order must not count the order twice against the limit.
+    action = f"{sandbox.company}/salesOrders({order['id']})/Microsoft.NAV.shipAndInvoice"
+    assert sandbox.http.post(action).status_code == 204
+    second = _order(sandbox, customer["id"], [1])
+    assert second.status_code == 400
+    assert second.json()["error"]["code"] == "Internal_CreditLimitExceeded"

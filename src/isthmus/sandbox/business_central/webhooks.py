@@ -42,7 +42,6 @@ class Subscription:
     window_started: float | None = None
     first_failure: float | None = None
     next_attempt: float = 0.0
-    etag_seed: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def to_json(self) -> dict[str, Any]:
         return {
