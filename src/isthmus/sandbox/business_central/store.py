@@ -23,7 +23,7 @@ from typing import Any
 from isthmus.sandbox.business_central.entities import DECIMAL_FIELDS
 
 Record = dict[str, Any]
-ChangeListener = Callable[[str, str, str, str], None]  # company id, set, record id, change type
+ChangeListener = Callable[[str, str, Record, str], None]  # company id, set, record, change type
 
 
 def now_iso() -> str:
@@ -80,14 +80,14 @@ class CompanyStore:
             record.setdefault("id", new_id())
             record["lastModifiedDateTime"] = now_iso()
             self.table(company_id, set_name)[record["id"]] = record
-            self._changed(company_id, set_name, record["id"], change)
+            self._changed(company_id, set_name, record, change)
             return record
 
     def delete(self, company_id: str, set_name: str, record_id: str) -> None:
         with self.lock:
-            self.get(company_id, set_name, record_id)
+            record = self.get(company_id, set_name, record_id)
             del self.table(company_id, set_name)[record_id.lower()]
-            self._changed(company_id, set_name, record_id.lower(), "deleted")
+            self._changed(company_id, set_name, record, "deleted")
 
     def next_number(self, prefix: str) -> str:
         """The next document number of a series, e.g. ``S-ORD101001``."""
@@ -95,9 +95,9 @@ class CompanyStore:
             self.series[prefix] = self.series.get(prefix, 100_000) + 1
             return f"{prefix}{self.series[prefix]}"
 
-    def _changed(self, company_id: str, set_name: str, record_id: str, change: str) -> None:
+    def _changed(self, company_id: str, set_name: str, record: Record, change: str) -> None:
         for listener in self.listeners:
-            listener(company_id, set_name, record_id, change)
+            listener(company_id, set_name, record, change)
         self.save()
 
     # -- change sets and persistence ---------------------------------------------------

@@ -140,10 +140,14 @@ class WebhookHub:
             )
 
     # -- change capture (called by the store) -------------------------------------------
-    def record_change(self, company_id: str, set_name: str, record_id: str, change: str) -> None:
+    def record_change(
+        self, company_id: str, set_name: str, record: dict[str, Any], change: str
+    ) -> None:
         target = HEADER_OF_LINES.get(set_name, set_name)
+        record_id = str(record["id"])
         if target != set_name:
-            change, record_id = "updated", ""  # a line change notifies the document set
+            # A line change is reported as an update of its document, as BC does.
+            change, record_id = "updated", str(record["documentId"])
         with self._lock:
             for sub in self.subscriptions.values():
                 if sub.company_id != company_id or sub.set_name != target:
