@@ -59,6 +59,16 @@ def seed_store(store: CompanyStore, config: SandboxConfig) -> str:
     """Fill an empty store; returns the company id. A loaded store is left as it is."""
     if store.loaded:
         return next(iter(store.companies))
+    store.autosave = False
+    try:
+        company_id = _generate(store, config)
+    finally:
+        store.autosave = True
+    store.save()
+    return company_id
+
+
+def _generate(store: CompanyStore, config: SandboxConfig) -> str:
     rng = random.Random(config.seed)
     company_id = _uuid(rng)
     stamp = datetime(2024, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")

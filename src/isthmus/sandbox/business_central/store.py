@@ -49,6 +49,8 @@ class CompanyStore:
         self.series: dict[str, int] = {}
         self.listeners: list[ChangeListener] = []
         self._db_path = db_path
+        #: Off while seeding, so thousands of generated records cost one write, not one each.
+        self.autosave = True
         if db_path is not None and db_path.exists():
             self._load(db_path)
 
@@ -98,7 +100,8 @@ class CompanyStore:
     def _changed(self, company_id: str, set_name: str, record: Record, change: str) -> None:
         for listener in self.listeners:
             listener(company_id, set_name, record, change)
-        self.save()
+        if self.autosave:
+            self.save()
 
     # -- change sets and persistence ---------------------------------------------------
     def snapshot(self) -> tuple[dict[str, Any], dict[str, int]]:
