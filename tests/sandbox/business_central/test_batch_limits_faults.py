@@ -110,3 +110,16 @@ def test_simulator_produces_erp_activity() -> None:
     assert any(d.startswith("shipped") for d in done)
     assert any(d.startswith("collected") for d in done)
     assert store.rows(app.state.company_id, "salesInvoices")
+
+
+def test_defaults_follow_the_documented_limits() -> None:
+    """API-NOTES §7: 6,000 requests / 5 min, 20,000 rows a page, 100 per $batch, webhooks
+    delayed 30 s, 3-day subscriptions, collection past 1,000 changes, retries for 36 h."""
+    config = SandboxConfig()
+    assert (config.rate_limit, config.rate_window_seconds) == (6_000, 300.0)
+    assert config.page_size == 20_000
+    assert config.batch_limit == 100
+    assert config.webhook_delay_seconds == 30.0
+    assert config.subscription_lifetime_seconds == 3 * 24 * 3600
+    assert config.webhook_collection_threshold == 1_000
+    assert config.webhook_retry_window_seconds == 36 * 3600

@@ -210,3 +210,30 @@ def test_order_within_credit_limit_ships_and_invoices(sandbox: Sandbox) -> None:
     second = _order(sandbox, customer["id"], [1])
     assert second.status_code == 400
     assert second.json()["error"]["code"] == "Internal_CreditLimitExceeded"
+
+
+def test_price_list_is_chosen_by_currency_and_quantity(sandbox: Sandbox) -> None:
+    customer = _customer(sandbox, creditLimit=0)
+    item = _items(sandbox)[0]
+    prices = sandbox.http.get(
+        f"{sandbox.company}/salesPriceListLines",
+        params={"$filter": f"itemId eq {item['id']} and currencyCode eq 'EUR'"},
+    ).json()["value"]
+    euro = {p["minimumQuantity"]: p for p in prices}
+    order = sandbox.http.post(
+        f"{sandbox.company}/salesOrders",
+        json={
+            "customerId": customer["id"],
+            "currencyCode": "EUR",
+            "salesOrderLines": [
+                {"itemId": item["id"], "quantity": 1},
+                {"itemId": item["id"], "quantity": 10},
+            ],
+        },
+    ).json()
+    lines = sandbox.http.get(
+        f"{sandbox.company}/salesOrders({order['id']})/salesOrderLines"
+    ).json()["value"]
+    assert [ln["unitPrice"] for ln in lines] == [euro[1]["unitPrice"], euro[10]["unitPrice"]]
+    assert [ln["discountPercent"] for ln in lines] == [0, euro[10]["lineDiscountPercent"]]
+    assert euro[1]["unitPrice"] != item["unitPrice"]
