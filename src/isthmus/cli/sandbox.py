@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from isthmus.sandbox.business_central.cli import business_central
 from isthmus.sandbox.salesforce.cli import salesforce
 
 sandbox_app = typer.Typer(
@@ -14,3 +15,4 @@ sandbox_app = typer.Typer(
 
 # Each vendor's sandbox registers its command below (one line per vendor).
 sandbox_app.command("salesforce")(salesforce)
+sandbox_app.command("business-central")(business_central)
