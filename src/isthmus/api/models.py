@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from isthmus.engine.report import RunReport
@@ -207,3 +208,8 @@ class FlowStateOut(BaseModel):
     flow: str
     paused: bool
     state: Literal["paused", "enabled"]
+
+
+# Store ids are 64-bit integers: a larger one names nothing, and is refused as bad input
+# (422) instead of reaching the database.
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
