@@ -11,7 +11,7 @@ from isthmus.api.context import ApiContext, context
 from isthmus.api.errors import ERROR_RESPONSES, ApiError, not_found
 from isthmus.api.logs import log
 from isthmus.api.masking import MASK, is_sensitive, mask_nested
-from isthmus.api.models import ReportOut, ResolveIn, ReviewOut, SideBySideOut, SideRow
+from isthmus.api.models import PathId, ReportOut, ResolveIn, ReviewOut, SideBySideOut, SideRow
 from isthmus.engine.resolution import DuplicateChoice
 from isthmus.errors import IsthmusError
 from isthmus.store import ReviewItem
@@ -50,7 +50,7 @@ def list_review(
 
 @router.get("/review/{item_id}", response_model=SideBySideOut)
 async def show_review(
-    item_id: int, ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
+    item_id: PathId, ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
 ) -> SideBySideOut:
     _item(ctx, item_id)
     sides = await ctx.engine.review_sides(item_id)
@@ -80,7 +80,7 @@ async def show_review(
 
 @router.post("/review/{item_id}/resolve", response_model=ReportOut)
 async def resolve_review(
-    item_id: int,
+    item_id: PathId,
     body: ResolveIn,
     ctx: Ctx,
     who: Annotated[Principal, Depends(require("operator"))],
