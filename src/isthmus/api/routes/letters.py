@@ -70,7 +70,8 @@ async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
             )
     log.info("dead_letters_replay", letter_ids=ids, actor=who.actor)
     try:
-        reports = await ctx.engine.replay(ids, actor=who.actor)
+        async with ctx.writing:
+            reports = await ctx.engine.replay(ids, actor=who.actor)
     except IsthmusError as error:
         raise ApiError(422, str(error), "Check the letters and the flow's config.") from None
     for report in reports:

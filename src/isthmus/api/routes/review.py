@@ -112,9 +112,10 @@ async def resolve_review(
         actor=who.actor,
     )
     try:
-        report = await ctx.engine.resolve_review(
-            item_id, take=body.take, value=value, actor=who.actor
-        )
+        async with ctx.writing:
+            report = await ctx.engine.resolve_review(
+                item_id, take=body.take, value=value, actor=who.actor
+            )
     except (IsthmusError, ValueError, TypeError) as error:
         # A value the field cannot hold is bad input, not a server error.
         raise ApiError(422, str(error), "Resolve it as the message says.") from None
