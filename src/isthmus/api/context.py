@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,10 @@ class ApiContext:
     sensitive: Sensitive
     # The newest reconciliation per flow, as found (drift details are not stored).
     reconciled: dict[str, ReconcileReport] = field(default_factory=dict)
+    # Writes asked for through the API (run, replay, resolve, reconcile) run one at a
+    # time, so two requests never apply the same record at once; work of the scheduler
+    # goes through its own single worker (a run now is queued there when it runs).
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def context(request: Request) -> ApiContext:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -59,6 +60,17 @@ def install_error_handlers(app: FastAPI) -> None:
             for item in error.errors()
         )
         return _answer(422, f"bad input: {problems}", "Fix the request as described; see /docs.")
+
+    # A safety net behind the validation of each route: a value the database cannot
+    # hold (a NUL byte for PostgreSQL, an integer past 64 bits) is bad input, not a 500.
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def unstorable(_: Request, error: Exception) -> JSONResponse:
+        return _answer(
+            422,
+            f"a value in the request cannot be looked up: {type(error).__name__}",
+            "Check the ids and filters; ids are positive 64-bit integers, text has no NUL.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

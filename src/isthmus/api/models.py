@@ -11,6 +11,12 @@ from pydantic import BaseModel, Field
 from isthmus.engine.report import RunReport
 from isthmus.store import Role
 
+# Row ids fit a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT); a larger one
+# is bad input (422), not a database overflow (500).
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 
 class RunOut(BaseModel):
     id: str
@@ -127,7 +133,7 @@ class DeadLetterOut(BaseModel):
 class ReplayIn(BaseModel):
     """Replay these letters, or every open letter of ``flow``."""
 
-    ids: list[int] = Field(default_factory=list, max_length=1000)
+    ids: list[RowId] = Field(default_factory=list, max_length=1000)
     flow: str | None = None
 
 

@@ -104,7 +104,8 @@ async def run_flow(
         ctx.scheduler.wake()
         return FlowRunOut(queued=True)
     options = RunOptions(full=full, actor=who.actor)
-    report = await ctx.engine.run_flow(flow, options, trigger="full" if full else "api")
+    async with ctx.writing:
+        report = await ctx.engine.run_flow(flow, options, trigger="full" if full else "api")
     ctx.metrics.observe(report)
     return FlowRunOut(queued=False, report=ReportOut.of(report))
 

@@ -11,7 +11,7 @@ from isthmus.api.context import ApiContext, context
 from isthmus.api.errors import ERROR_RESPONSES, ApiError, not_found
 from isthmus.api.logs import log
 from isthmus.api.masking import mask_fields
-from isthmus.api.models import DeadLetterOut, RecordId, ReplayIn, ReplayOut, ReportOut
+from isthmus.api.models import DeadLetterOut, PathId, ReplayIn, ReplayOut, ReportOut
 from isthmus.errors import IsthmusError
 from isthmus.store import DeadLetter
 
@@ -49,7 +49,7 @@ def list_letters(
 
 @router.get("/dead-letters/{letter_id}", response_model=DeadLetterOut)
 def show_letter(
-    letter_id: RecordId, ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
+    letter_id: PathId, ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
 ) -> DeadLetterOut:
     letter = ctx.engine.store.dead_letter(letter_id)
     if letter is None:
@@ -70,7 +70,8 @@ async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
             )
     log.info("dead_letters_replay", letter_ids=ids, actor=who.actor)
     try:
-        reports = await ctx.engine.replay(ids, actor=who.actor)
+        async with ctx.writing:
+            reports = await ctx.engine.replay(ids, actor=who.actor)
     except IsthmusError as error:
         raise ApiError(422, str(error), "Check the letters and the flow's config.") from None
     for report in reports:
@@ -80,7 +81,7 @@ async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
 
 @router.post("/dead-letters/{letter_id}/replay", response_model=ReplayOut)
 async def replay_letter(
-    letter_id: RecordId, ctx: Ctx, who: Annotated[Principal, Depends(require("operator"))]
+    letter_id: PathId, ctx: Ctx, who: Annotated[Principal, Depends(require("operator"))]
 ) -> ReplayOut:
     return await _replay(ctx, [letter_id], who)
 

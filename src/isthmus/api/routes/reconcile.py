@@ -45,7 +45,8 @@ async def run_reconcile(
 ) -> list[ReconcileOut]:
     if flow is not None and flow not in ctx.engine.flows:
         raise not_found(f"no flow named {flow!r}", "GET /flows lists them.")
-    reports = await ctx.engine.reconcile([flow] if flow else None)
+    async with ctx.writing:
+        reports = await ctx.engine.reconcile([flow] if flow else None)
     for found in reports:
         ctx.reconciled[found.flow] = found
     return [reconcile_out(found, ctx, who) for found in reports]

@@ -11,7 +11,7 @@ from isthmus.api.context import ApiContext, context
 from isthmus.api.errors import ERROR_RESPONSES, ApiError, not_found
 from isthmus.api.logs import log
 from isthmus.api.masking import MASK, is_sensitive, mask_nested
-from isthmus.api.models import RecordId, ReportOut, ResolveIn, ReviewOut, SideBySideOut, SideRow
+from isthmus.api.models import PathId, ReportOut, ResolveIn, ReviewOut, SideBySideOut, SideRow
 from isthmus.engine.resolution import DuplicateChoice
 from isthmus.errors import IsthmusError
 from isthmus.store import ReviewItem
@@ -50,7 +50,7 @@ def list_review(
 
 @router.get("/review/{item_id}", response_model=SideBySideOut)
 async def show_review(
-    item_id: RecordId, ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
+    item_id: PathId, ctx: Ctx, who: Annotated[Principal, Depends(require("viewer"))]
 ) -> SideBySideOut:
     _item(ctx, item_id)
     sides = await ctx.engine.review_sides(item_id)
@@ -80,7 +80,7 @@ async def show_review(
 
 @router.post("/review/{item_id}/resolve", response_model=ReportOut)
 async def resolve_review(
-    item_id: RecordId,
+    item_id: PathId,
     body: ResolveIn,
     ctx: Ctx,
     who: Annotated[Principal, Depends(require("operator"))],
@@ -112,9 +112,10 @@ async def resolve_review(
         actor=who.actor,
     )
     try:
-        report = await ctx.engine.resolve_review(
-            item_id, take=body.take, value=value, actor=who.actor
-        )
+        async with ctx.writing:
+            report = await ctx.engine.resolve_review(
+                item_id, take=body.take, value=value, actor=who.actor
+            )
     except (IsthmusError, ValueError, TypeError) as error:
         # A value the field cannot hold is bad input, not a server error.
         raise ApiError(422, str(error), "Resolve it as the message says.") from None
