@@ -58,6 +58,13 @@ def show_letter(
 
 
 async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
+    # Checked under the lock, so of two requests replaying one letter the second is a
+    # 409 once the first has resolved it.
+    async with ctx.writing:
+        return await _replay_checked(ctx, ids, who)
+
+
+async def _replay_checked(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
     for letter_id in ids:
         letter = ctx.engine.store.dead_letter(letter_id)
         if letter is None:
@@ -70,8 +77,7 @@ async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
             )
     log.info("dead_letters_replay", letter_ids=ids, actor=who.actor)
     try:
-        async with ctx.writing:
-            reports = await ctx.engine.replay(ids, actor=who.actor)
+        reports = await ctx.engine.replay(ids, actor=who.actor)
     except IsthmusError as error:
         raise ApiError(422, str(error), "Check the letters and the flow's config.") from None
     for report in reports:

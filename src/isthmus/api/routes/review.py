@@ -113,6 +113,10 @@ async def resolve_review(
     )
     try:
         async with ctx.writing:
+            # Checked again under the lock: a request resolving the same item just
+            # before this one makes this one a 409, not a second resolution.
+            if _item(ctx, item_id).status != "open":
+                raise ApiError(409, f"review item {item_id} was just resolved", "Nothing to do.")
             report = await ctx.engine.resolve_review(
                 item_id, take=body.take, value=value, actor=who.actor
             )
