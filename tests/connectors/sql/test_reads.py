@@ -7,10 +7,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+import pytest
+from sqlalchemy import insert, text, update
 
 from isthmus.connectors.base import ChangePage, Cursor, NativeRecord, WriteOp
 from isthmus.connectors.sql.connector import SqlTableConnector
+from isthmus.errors import IsthmusError
 from tests.connectors.sql.conftest import Db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -122,3 +124,22 @@ def test_a_row_touched_by_someone_else_is_read_again(db: Db) -> None:
     assert [(r.fields["code"], r.fields["title"]) for p in changes for r in p.records] == [
         ("A", "edited")
     ]
+
+
+def test_timestamps_stored_in_mixed_formats_fail_clearly_instead_of_looping(db: Db) -> None:
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL stores one timestamp format: nothing can be mixed
+    # Another program wrote the stamps as text with a "+00:00" suffix; SQLAlchemy binds
+    # them without it, so every row compares greater than any cursor: the keyset cannot
+    # advance. The read must say so, not page forever.
+    with db.engine.begin() as conn:
+        for n in range(5):
+            conn.execute(
+                text(
+                    f"INSERT INTO {db.table.name} (code, title, removed, modified) "
+                    "VALUES (:c, :c, 0, '2026-03-01 12:00:00.000000+00:00')"
+                ),
+                {"c": f"M{n}"},
+            )
+    with pytest.raises(IsthmusError, match=r"did not move past.*mixed formats"):
+        read(db.connector(), None, page_size=2)

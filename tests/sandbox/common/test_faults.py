@@ -108,6 +108,7 @@ def test_admin_endpoint_changes_faults_at_run_time(base_url: str) -> None:
     assert changed.json()["error_statuses"] == [503]
     answer = httpx.get(f"{base_url}/hello")
     assert answer.status_code == 503
+    assert httpx.get(f"{base_url}/__sandbox/faults").json()["injected"]["error"] >= 1
     assert answer.headers["retry-after"] == "7"
     assert answer.json()["error"] == "injected_fault"
     httpx.post(f"{base_url}/__sandbox/faults", json={"error_rate": 0.0})

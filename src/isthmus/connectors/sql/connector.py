@@ -10,6 +10,7 @@ itself on every write, strictly increasing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,7 @@ from isthmus.connectors.base import (
     WriteResult,
 )
 from isthmus.connectors.sql.writes import BatchMismatchError, bulk_safe, write_bulk, write_rows
-from isthmus.errors import ConfigError, TransientError
+from isthmus.errors import ConfigError, IsthmusError, TransientError
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,14 @@ def _utc(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _advanced(last: Any, spec: SqlObject, after_ts: Any, after_id: Any) -> bool:
+    """Whether a page's last row sorts after the cursor it was read from."""
+    stamp, before = _utc(last[spec.updated_at]), _utc(after_ts)
+    if stamp is None or before is None:
+        return True  # not datetimes: nothing to check against
+    return (stamp, last[spec.key]) > (before, after_id)
 
 
 def _type(column: Any) -> FieldType:
@@ -146,6 +155,7 @@ class SqlTableConnector:
         )
         while True:
             query = select(table).order_by(stamp, key).limit(page_size)
+            windowed = window_start is not None
             if window_start is not None:
                 query = query.where(stamp >= window_start)  # first page only
                 window_start = None
@@ -161,6 +171,18 @@ class SqlTableConnector:
             records = [self._record(row, spec) for row in rows]
             if rows:
                 last = rows[-1]._mapping
+                if (
+                    after_ts is not None
+                    and not windowed
+                    and not _advanced(last, spec, after_ts, after_id)
+                ):
+                    raise IsthmusError(
+                        f"{self.name}: reading {object_name} by ({spec.updated_at}, {spec.key}) "
+                        f"did not move past {after_ts!s} / {after_id!r}: the database compares "
+                        f"{spec.updated_at} values inconsistently (stored in mixed formats, "
+                        "e.g. with and without a time-zone suffix in SQLite). Store them in "
+                        "one format, or use a native timestamp column"
+                    )
                 after_ts, after_id = last[spec.updated_at], last[spec.key]
             next_cursor = (
                 {"ts": after_ts.isoformat(), "id": after_id}
@@ -170,6 +192,7 @@ class SqlTableConnector:
             yield ChangePage(records, next_cursor, full=cursor is None)
             if len(rows) < page_size:
                 return
+            await asyncio.sleep(0)  # queries are synchronous: let other tasks run
 
     async def read_by_ids(self, object_name: str, ids: Sequence[str]) -> dict[str, NativeRecord]:
         table, spec = self._table(object_name)

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -132,6 +133,9 @@ class FaultInjector:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(self.config.seed)
+        #: Faults injected so far, by kind (shown by ``GET /__sandbox/faults``), so a test
+        #: can prove its faults were met.
+        self.injected: Counter[str] = Counter()
 
     def configure(self, config: FaultConfig) -> None:
         """Replace the config.
@@ -153,6 +157,14 @@ class FaultInjector:
         with self._lock:
             draw = self._random.random()
             status = self._random.choice(config.error_statuses)
+        decision = self._decision(draw, status, config)
+        if decision.kind != "none":
+            with self._lock:
+                self.injected[decision.kind] += 1
+        return decision
+
+    @staticmethod
+    def _decision(draw: float, status: int, config: FaultConfig) -> FaultDecision:
         threshold = config.error_rate
         if draw < threshold:
             return FaultDecision("error", status=status)

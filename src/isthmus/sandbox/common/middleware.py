@@ -80,7 +80,8 @@ class FaultMiddleware:
         json_type = [(b"content-type", b"application/json")]
         method = scope["method"]
         if method == "GET":
-            body = json.dumps(self.injector.config.as_json()).encode()
+            shown = {**self.injector.config.as_json(), "injected": dict(self.injector.injected)}
+            body = json.dumps(shown).encode()
             await _send_response(send, 200, body, json_type)
             return
         if method not in ("POST", "PUT", "PATCH"):
