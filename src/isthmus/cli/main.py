@@ -223,6 +223,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
+    from isthmus.cli.secrets import secrets_app
+
+    app.add_typer(secrets_app, name="secrets")
 
 
 _register_subcommands()

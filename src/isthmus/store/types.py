@@ -213,3 +213,27 @@ class ApiToken:
     token_hash: str
     created_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """A secret as the vault keeps it: its name, the ciphertext, and its key's id."""
+
+    name: str
+    ciphertext: str
+    key_id: str
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ErasureTarget:
+    """Everything that identifies one person in the store: canonical ids, native
+    records (system, id), and plain values (an email) to find copies by content."""
+
+    canonical_ids: tuple[str, ...] = ()
+    natives: tuple[tuple[str, str], ...] = ()
+    values: tuple[str, ...] = ()
+
+
+# table -> rows erased or scrubbed
+ErasureCounts = dict[str, int]

@@ -1,0 +1,44 @@
+"""Shared helpers: a minimal config with a state store, and a key in the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from isthmus.security import redact
+from isthmus.security.keys import KEY_ENV, KEY_FILE_ENV, new_key
+
+
+def write_config(directory: Path, password: str = "${secret:ERP_PASSWORD}") -> Path:
+    path = directory / "isthmus.yaml"
+    path.write_text(
+        f"""store: sqlite:///{directory}/state.db
+systems:
+  erp:
+    connector: sql
+    options:
+      url: sqlite:///{directory}/erp.db
+      password: "{password}"
+  crm:
+    connector: sql
+    options:
+      url: sqlite:///{directory}/crm.db
+flows:
+  - name: customers
+    entity: customer
+    source: {{system: crm, object: accounts, mapping: a}}
+    target: {{system: erp, object: customers, mapping: b}}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    value = new_key()
+    monkeypatch.setenv(KEY_ENV, value)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    yield value
+    redact.forget_all()
