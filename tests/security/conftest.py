@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.sandbox.salesforce.settings import SandboxSettings
 from isthmus.security import redact
 from isthmus.security.keys import KEY_ENV, KEY_FILE_ENV, new_key
+from tests.sandbox.salesforce.conftest import RunningSandbox, serve_sandbox
 
 
 def write_config(directory: Path, password: str = "${secret:ERP_PASSWORD}") -> Path:
@@ -42,3 +44,10 @@ def key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
     yield value
     redact.forget_all()
+
+
+@pytest.fixture
+def org() -> Iterator[RunningSandbox]:
+    """An empty Salesforce sandbox of its own, over plain HTTP."""
+    with serve_sandbox(SandboxSettings(volume="empty")) as running:
+        yield running

@@ -44,6 +44,12 @@ class TokenRegistry:
         self._sessions: dict[str, Session] = {}
         self._refresh_tokens: set[str] = set()
         self._lock = threading.Lock()
+        # Test hooks (``/__sandbox/sessions``): end the sessions after this many more
+        # API calls; and an administrator's revocation of the app's access.
+        self._expire_countdown: int | None = None
+        self._expire_every: int | None = None
+        self._revoke_countdown: int | None = None
+        self.revoked = False
 
     def issue(self) -> Session:
         token = f"{SANDBOX_ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
@@ -71,11 +77,48 @@ class TokenRegistry:
             return found
 
     def expire_all(self) -> int:
-        """End every access token now (refresh tokens stay valid); return how many."""
+        """End every access token now (refresh tokens stay valid) and any expiry set
+        with ``expire_after``; return how many."""
         with self._lock:
+            self._expire_countdown = self._expire_every = None
             count = len(self._sessions)
             self._sessions.clear()
             return count
+
+    def expire_after(self, calls: int, repeat: bool = False) -> None:
+        """End every access token once ``calls`` more API calls were answered (and
+        again every ``calls`` calls after that when ``repeat``)."""
+        with self._lock:
+            self._expire_countdown = calls
+            self._expire_every = calls if repeat else None
+
+    def revoke_all(self, after_calls: int = 0) -> None:
+        """Revoke the app's access (now, or after ``after_calls`` API calls): every
+        session and refresh token ends and every grant is refused until ``restore``."""
+        with self._lock:
+            self._revoke_countdown = after_calls - 1 if after_calls == 0 else after_calls
+        if after_calls == 0:
+            self._countdown()
+
+    def restore(self) -> None:
+        with self._lock:
+            self.revoked = False
+            self._revoke_countdown = None
+
+    def _countdown(self) -> None:
+        with self._lock:
+            if self._expire_countdown is not None:
+                self._expire_countdown -= 1
+                if self._expire_countdown < 0:
+                    self._expire_countdown = self._expire_every
+                    self._sessions.clear()
+            if self._revoke_countdown is not None:
+                self._revoke_countdown -= 1
+                if self._revoke_countdown < 0:
+                    self._revoke_countdown = None
+                    self.revoked = True
+                    self._sessions.clear()
+                    self._refresh_tokens.clear()
 
     def check(self, request: Request) -> Session:
         """The session of ``request``'s bearer token.
@@ -83,6 +126,7 @@ class TokenRegistry:
         Raises:
             SalesforceApiError: 401 INVALID_SESSION_ID when missing, unknown or expired.
         """
+        self._countdown()
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() not in ("bearer", "oauth") or not token:
@@ -104,6 +148,8 @@ async def token_endpoint(request: Request) -> JSONResponse:
     expected = registry.credentials
     fields = await _form_fields(request)
     grant = fields.get("grant_type", "")
+    if registry.revoked:
+        return _oauth_error("invalid_grant", "access to this app was revoked by an administrator")
     if grant == JWT_BEARER:
         return _jwt_bearer(request, registry, fields.get("assertion", ""))
     client_id, client_secret = _client_credentials(request, fields)
