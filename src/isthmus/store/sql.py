@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from isthmus.connectors.base import Cursor
 from isthmus.errors import ConfigError
+from isthmus.security.redact import redact_text
 from isthmus.store import tables as t
 from isthmus.store.base import Store
 from isthmus.store.sql_access import SqlAccess
@@ -197,7 +198,12 @@ class SqlStore(SqlAccess, SqlSecurity, Store):
             connection.execute(
                 update(t.runs)
                 .where(c.id == run_id)
-                .values(status=status, counts=counts, message=message, finished_at=now())
+                .values(
+                    status=status,
+                    counts=counts,
+                    message=redact_text(message) if message else message,
+                    finished_at=now(),
+                )
             )
             row = connection.execute(select(t.runs).where(c.id == run_id)).one_or_none()
         if row is None:

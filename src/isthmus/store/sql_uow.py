@@ -27,6 +27,7 @@ from sqlalchemy import Connection, update
 from isthmus.connectors.base import Cursor
 from isthmus.model.flat import Flat
 from isthmus.store import sql_links
+from isthmus.security.redact import redact_text
 from isthmus.store import tables as t
 from isthmus.store.base import UnitOfWork
 from isthmus.store.sql_statements import OPEN_LETTER, prepared
@@ -277,6 +278,11 @@ class SqlUnitOfWork(UnitOfWork):
             self._flush_closes()  # the close was asked first, so it happens first
         row = _row(letter)
         del row["id"]
+        # A vendor's message may echo a request (a token, a password): hidden before it
+        # is stored, so neither the store nor a person reading the letter sees it.
+        for name in ("message", "vendor_message"):
+            if row[name]:
+                row[name] = redact_text(row[name])
         stamp = now()
         row["first_at"] = letter.first_at or stamp
         row["last_at"] = letter.last_at or stamp
