@@ -19,7 +19,6 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from isthmus.engine.report import RunReport
-
 from isthmus.security.redact import REDACTED, SECRET_WORDS, redact_event
 
 __all__ = ["REDACTED", "SECRET_WORDS", "configure_logging", "drop_secrets", "log_run"]

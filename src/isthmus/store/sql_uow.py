@@ -26,8 +26,8 @@ from sqlalchemy import Connection, update
 
 from isthmus.connectors.base import Cursor
 from isthmus.model.flat import Flat
-from isthmus.store import sql_links
 from isthmus.security.redact import redact_text
+from isthmus.store import sql_links
 from isthmus.store import tables as t
 from isthmus.store.base import UnitOfWork
 from isthmus.store.sql_statements import OPEN_LETTER, prepared
