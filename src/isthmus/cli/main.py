@@ -226,6 +226,11 @@ def _register_subcommands() -> None:
     from isthmus.cli.secrets import secrets_app
 
     app.add_typer(secrets_app, name="secrets")
+    from isthmus.cli.forget import forget
+    from isthmus.cli.purge import purge
+
+    app.command()(purge)
+    app.command()(forget)
 
 
 _register_subcommands()

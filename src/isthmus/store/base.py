@@ -324,5 +324,9 @@ class Store(abc.ABC):
         """Drop audit values and dead-letter payloads older than the cut-offs."""
 
     @abc.abstractmethod
+    def canonical_ids_mentioning(self, value: str) -> list[str]:
+        """Canonical ids whose base holds ``value`` in a field (case-insensitive)."""
+
+    @abc.abstractmethod
     def erase(self, target: ErasureTarget) -> ErasureCounts:
         """Erase one person's data from every table, in one transaction."""

@@ -14,7 +14,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, String, cast, delete, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    String,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from isthmus.store import tables as t
@@ -132,6 +143,14 @@ class SqlSecurity:
         return counts
 
     # -- erasure ------------------------------------------------------------------------
+    def canonical_ids_mentioning(self, value: str) -> list[str]:
+        """Canonical ids whose base holds ``value`` in any field (case-insensitive)."""
+        b = t.bases.c
+        statement = select(b.canonical_id).where(
+            func.lower(cast(b.fields, String)).contains(value.lower(), autoescape=True)
+        )
+        return sorted({row.canonical_id for row in self._rows(statement)})
+
     def erase(self, target: ErasureTarget) -> ErasureCounts:
         """Erase every trace of one person (its records' ids and values) in one
         transaction; returns how many rows each table lost or had scrubbed."""

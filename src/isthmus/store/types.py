@@ -71,6 +71,9 @@ AuditAction = Literal[
     "deactivate",
     # A person changed how Isthmus runs (a flow paused or enabled) through the API.
     "config",
+    # Security: a person's data erased (GDPR), payload copies purged after retention.
+    "erase",
+    "purge",
 ]
 
 
