@@ -92,6 +92,7 @@ async def erase(
         report.systems = await _act_in_systems(engine, natives, action)
     report.tombstones = engine.store.add_tombstones(tombstone_digests(person, target))
     report.store = engine.store.erase(target)
+    engine.store.compact()
     counts = ", ".join(f"{table} {n}" for table, n in report.store.items())
     acted = sum(1 for *_, outcome in report.systems if outcome in ("deleted", "anonymised"))
     with engine.store.unit_of_work() as uow:

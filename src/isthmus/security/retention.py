@@ -31,6 +31,7 @@ def purge(
         return {}
     counts = store.purge_payloads(audit_before=audit_before, letters_before=letters_before)
     if any(counts.values()):
+        store.compact()
         summary = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
         with store.unit_of_work() as uow:
             uow.add_audit(

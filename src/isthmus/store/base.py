@@ -324,6 +324,10 @@ class Store(abc.ABC):
         """Drop audit values and dead-letter payloads older than the cut-offs."""
 
     @abc.abstractmethod
+    def compact(self) -> None:
+        """Remove erased and purged values physically (VACUUM)."""
+
+    @abc.abstractmethod
     def canonical_ids_mentioning(self, value: str) -> list[str]:
         """Canonical ids whose base holds ``value`` in a field (case-insensitive)."""
 

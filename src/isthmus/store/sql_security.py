@@ -142,6 +142,37 @@ class SqlSecurity:
                 counts["dead_letter_payloads"] = int(result.rowcount)
         return counts
 
+    def compact(self) -> None:
+        """Make erased and purged values physically gone, not just unreachable.
+
+        SQLite keeps deleted and overwritten rows in free pages and in the WAL file until
+        they are reused: VACUUM rewrites the file without them and the checkpoint empties
+        the WAL. PostgreSQL keeps dead tuples until VACUUM; a plain VACUUM frees them
+        without locking out the syncs (``VACUUM FULL`` rewrites the files; see
+        docs/security.md).
+        """
+        tables = ("bases", "audit_events", "dead_letters", "review_items", "xrefs")
+        sqlite = self.engine.dialect.name == "sqlite"
+        # The DB-API connection itself: VACUUM refuses to run inside a transaction, and
+        # the engine's connections always open one (see sql_engine).
+        connection = self.engine.raw_connection()
+        try:
+            if not sqlite:
+                connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            cursor = connection.cursor()
+            statements = (
+                ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+                if sqlite
+                else [f"VACUUM {table}" for table in tables]
+            )
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.close()
+        finally:
+            if not sqlite:
+                connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+            connection.close()
+
     # -- erasure ------------------------------------------------------------------------
     def canonical_ids_mentioning(self, value: str) -> list[str]:
         """Canonical ids whose base holds ``value`` in any field (case-insensitive)."""
