@@ -50,18 +50,22 @@ class TokenRegistry:
         self._expire_every: int | None = None
         self._revoke_countdown: int | None = None
         self.revoked = False
+        # Every token ever handed out, for tests that check none leaked anywhere.
+        self.issued: list[str] = []
 
     def issue(self) -> Session:
         token = f"{SANDBOX_ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
         session = Session(token, SANDBOX_USER_ID, time.time() + self.session_seconds)
         with self._lock:
             self._sessions[token] = session
+            self.issued.append(token)
         return session
 
     def issue_refresh_token(self) -> str:
         token = f"5Aep{secrets.token_urlsafe(60)}"
         with self._lock:
             self._refresh_tokens.add(token)
+            self.issued.append(token)
         return token
 
     def knows_refresh_token(self, token: str) -> bool:
