@@ -22,6 +22,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    null,
     or_,
     select,
     update,
@@ -121,11 +122,17 @@ class SqlSecurity:
         a, d = t.audit_events.c, t.dead_letters.c
         with write_connection(self.engine) as connection, connection.begin():
             if audit_before is not None:
-                has_value = or_(*(a[name].is_not(None) for name in _VALUE_COLUMNS))
+                # A JSON column holds SQL NULL or a JSON null: both mean "no value".
+                has_value = or_(
+                    *(
+                        func.coalesce(cast(a[name], String), "null") != "null"
+                        for name in _VALUE_COLUMNS
+                    )
+                )
                 result = connection.execute(
                     update(t.audit_events)
                     .where(a.at < audit_before, has_value)
-                    .values(**dict.fromkeys(_VALUE_COLUMNS))
+                    .values(**dict.fromkeys(_VALUE_COLUMNS, null()))
                 )
                 counts["audit_payloads"] = int(result.rowcount)
             if letters_before is not None:
@@ -271,7 +278,7 @@ def _scrub_audit(connection: Connection, target: ErasureTarget) -> int:
         update(t.audit_events)
         .where(or_(*terms))
         .values(
-            **dict.fromkeys(_VALUE_COLUMNS),
+            **dict.fromkeys(_VALUE_COLUMNS, null()),
             canonical_id=None,
             native_id=None,
             message=None,
