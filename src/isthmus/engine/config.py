@@ -245,6 +245,9 @@ class IsthmusConfig(_Strict):
     mappings: list[str] = Field(default_factory=list)
     flows: list[FlowConfig]
     retention: RetentionConfig = RetentionConfig()
+    # Encrypt the values of fields marked ``sensitive: true`` in bases and audit events
+    # (needs ISTHMUS_SECRET_KEY; see docs/security.md).
+    encrypt_sensitive_fields: bool = False
 
 
 class LoadedConfig:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from isthmus.errors import ConfigError
+from isthmus.security.fields import FieldProtector
 from isthmus.security.keys import Cipher
 from isthmus.security.redact import register
 from isthmus.store.base import Store
@@ -75,7 +76,8 @@ class SecretVault:
         return self.store.delete_secret(name)
 
     def rotate(self, new: Cipher) -> int:
-        """Re-encrypt every secret with ``new``; returns how many.
+        """Re-encrypt every secret, and every encrypted field value, with ``new``;
+        returns how many secrets.
 
         Raises:
             ConfigError: a secret cannot be decrypted with the current key (nothing is
@@ -85,8 +87,13 @@ class SecretVault:
             StoredSecret(s.name, new.encrypt(self.cipher.decrypt(s.ciphertext, s.name)), new.id)
             for s in self.store.stored_secrets()
         ]
+        old, fresh = FieldProtector(self.cipher, {}), FieldProtector(new, {})
         try:
-            return self.store.replace_secrets(renewed, expected_key_id=self.cipher.id)
+            return self.store.replace_secrets(
+                renewed,
+                expected_key_id=self.cipher.id,
+                reseal=lambda value: old.reseal(value, fresh),
+            )
         except ValueError as error:
             raise ConfigError(
                 f"a secret changed during the rotation ({error}); run the rotation again"

@@ -14,7 +14,7 @@ links that way, and a conflict then surfaces when the block commits (rolling it 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -303,8 +303,14 @@ class Store(abc.ABC):
     def delete_secret(self, name: str) -> bool: ...
 
     @abc.abstractmethod
-    def replace_secrets(self, secrets: Sequence[StoredSecret], expected_key_id: str) -> int:
-        """Replace all secrets at once (a key rotation)."""
+    def replace_secrets(
+        self,
+        secrets: Sequence[StoredSecret],
+        expected_key_id: str,
+        reseal: Callable[[Any], Any] | None = None,
+    ) -> int:
+        """Replace all secrets at once (a key rotation), and re-encrypt the protected
+        values of bases and audit events with ``reseal`` in the same transaction."""
 
     @abc.abstractmethod
     def add_tombstones(self, digests: Iterable[tuple[str, str]]) -> int:

@@ -10,7 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from isthmus.store.sql_uow import now
 from isthmus.store.types import ErasureCounts, ErasureTarget, StoredSecret
 
 _CLOSED = ("resolved", "discarded")
+SEALED_PREFIX = "enc:v1:"  # isthmus.security.keys.PREFIX: how a sealed value starts
 _VALUE_COLUMNS = ("old_value", "new_value", "base_value", "other_value")
 _CHUNK = 500
 
@@ -70,8 +71,15 @@ class SqlSecurity:
             result = connection.execute(delete(t.secrets).where(t.secrets.c.name == name))
         return bool(result.rowcount)
 
-    def replace_secrets(self, secrets: Sequence[StoredSecret], expected_key_id: str) -> int:
-        """Swap every secret for its re-encrypted form, all at once.
+    def replace_secrets(
+        self,
+        secrets: Sequence[StoredSecret],
+        expected_key_id: str,
+        reseal: Callable[[Any], Any] | None = None,
+    ) -> int:
+        """Swap every secret for its re-encrypted form, all at once; with ``reseal``,
+        re-encrypt the protected values of bases and audit events in the same
+        transaction (so no value is left under a key nobody has any more).
 
         Raises:
             ValueError: a secret was written meanwhile under another key than
@@ -86,6 +94,8 @@ class SqlSecurity:
             connection.execute(delete(t.secrets))
             if secrets:
                 connection.execute(t.secrets.insert(), [_secret_row(s) for s in secrets])
+            if reseal is not None:
+                _reseal_values(connection, reseal)
         return len(secrets)
 
     # -- tombstones ---------------------------------------------------------------------
@@ -212,6 +222,23 @@ class SqlSecurity:
                 links += int(result.rowcount)
             counts["links"] = links
         return counts
+
+
+def _reseal_values(connection: Connection, reseal: Callable[[Any], Any]) -> None:
+    b, a = t.bases.c, t.audit_events.c
+    sealed = f"%{SEALED_PREFIX}%"
+    for row in connection.execute(
+        select(b.canonical_id, b.fields).where(cast(b.fields, String).like(sealed))
+    ).all():
+        fields = {path: reseal(value) for path, value in row.fields.items()}
+        connection.execute(
+            update(t.bases).where(b.canonical_id == row.canonical_id).values(fields=fields)
+        )
+    columns = [a[name] for name in _VALUE_COLUMNS]
+    matches = or_(*(cast(column, String).like(sealed) for column in columns))
+    for row in connection.execute(select(a.id, *columns).where(matches)).all():
+        values = {name: reseal(getattr(row, name)) for name in _VALUE_COLUMNS}
+        connection.execute(update(t.audit_events).where(a.id == row.id).values(**values))
 
 
 def _secret_row(secret: StoredSecret) -> dict[str, Any]:

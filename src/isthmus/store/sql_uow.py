@@ -39,6 +39,7 @@ from isthmus.store.types import (
     PendingWrite,
     ReviewItem,
     ReviewStatus,
+    ValueProtector,
     Xref,
     XrefTouch,
 )
@@ -63,8 +64,9 @@ def _frozen(value: Any) -> Any:
 class SqlUnitOfWork(UnitOfWork):
     """Writes on one connection inside one open transaction (see ``SqlStore``)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, protector: ValueProtector | None = None) -> None:
         self.connection = connection
+        self.protector = protector
         self._sql = prepared(connection.dialect.name)
         self._audit: list[dict[str, Any]] = []
         self._counters: dict[tuple[str, str], int] = {}
@@ -233,7 +235,9 @@ class SqlUnitOfWork(UnitOfWork):
                 "canonical_id": canonical_id,
                 "entity": entity,
                 # Copied now: the caller may reuse its dict before the buffer is written.
-                "fields": dict(fields),
+                "fields": dict(fields)
+                if self.protector is None
+                else self.protector.seal_fields(entity, fields),
                 "version": 1,
                 "updated_at": now(),
             }
@@ -250,6 +254,8 @@ class SqlUnitOfWork(UnitOfWork):
             row = {name: _frozen(getattr(event, name)) for name in AUDIT_COLUMNS}
             # Stamped now, not at flush, so events of one block keep their order in time.
             row["at"] = event.at or now()
+            if self.protector is not None:
+                self.protector.seal_audit(row)
             self._audit.append(row)
 
     def set_cursor(self, flow: str, system: str, object_name: str, cursor: Cursor) -> None:

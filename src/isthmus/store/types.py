@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from isthmus.errors import IsthmusError
 from isthmus.model.flat import Flat
@@ -240,3 +241,16 @@ class ErasureTarget:
 
 # table -> rows erased or scrubbed
 ErasureCounts = dict[str, int]
+
+
+class ValueProtector(Protocol):
+    """Encrypts protected values at rest (``isthmus.security.fields.FieldProtector``):
+    the store seals bases and audit values on write and opens them on read."""
+
+    def seal_fields(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def open_fields(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def seal_audit(self, row: dict[str, Any]) -> None: ...
+
+    def open_audit(self, row: Mapping[str, Any]) -> dict[str, Any]: ...
