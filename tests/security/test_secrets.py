@@ -14,6 +14,7 @@ from isthmus.engine.config import load_config
 from isthmus.errors import ConfigError
 from isthmus.security.keys import KEY_ENV, KEY_FILE_ENV, Cipher, new_key
 from isthmus.security.redact import redact_text
+from isthmus.store.types import StoredSecret
 from tests.security.conftest import write_config
 
 runner = CliRunner()
@@ -108,3 +109,23 @@ def test_delete(tmp_path: Path, key: str) -> None:
     )
     result = runner.invoke(app, ["secrets", "delete", "-c", str(config), "ERP_PASSWORD"])
     assert result.exit_code == 1
+
+
+def test_a_rotation_that_races_a_change_changes_nothing(tmp_path: Path, key: str) -> None:
+    from isthmus.security.vault import SecretVault
+    from isthmus.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/state.db")
+    try:
+        vault = SecretVault(store, Cipher(key))
+        vault.set("A", "first-value")
+        previous = store.stored_secrets()
+        vault.set("B", "set-during-the-rotation")
+        new = Cipher(new_key())
+        renewed = [StoredSecret(s.name, new.encrypt("x"), new.id) for s in previous]
+        with pytest.raises(ValueError, match="vault changed"):
+            store.replace_secrets(renewed, previous)
+        assert vault.get("B") == "set-during-the-rotation"
+        assert [s.key_id for s in store.stored_secrets()] == [Cipher(key).id] * 2
+    finally:
+        store.close()

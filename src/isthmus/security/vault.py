@@ -83,16 +83,15 @@ class SecretVault:
             ConfigError: a secret cannot be decrypted with the current key (nothing is
                 changed then).
         """
+        previous = self.store.stored_secrets()
         renewed = [
             StoredSecret(s.name, new.encrypt(self.cipher.decrypt(s.ciphertext, s.name)), new.id)
-            for s in self.store.stored_secrets()
+            for s in previous
         ]
         old, fresh = FieldProtector(self.cipher, {}), FieldProtector(new, {})
         try:
             return self.store.replace_secrets(
-                renewed,
-                expected_key_id=self.cipher.id,
-                reseal=lambda value: old.reseal(value, fresh),
+                renewed, previous, reseal=lambda value: old.reseal(value, fresh)
             )
         except ValueError as error:
             raise ConfigError(

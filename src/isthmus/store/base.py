@@ -306,11 +306,12 @@ class Store(abc.ABC):
     def replace_secrets(
         self,
         secrets: Sequence[StoredSecret],
-        expected_key_id: str,
+        previous: Sequence[StoredSecret],
         reseal: Callable[[Any], Any] | None = None,
     ) -> int:
-        """Replace all secrets at once (a key rotation), and re-encrypt the protected
-        values of bases and audit events with ``reseal`` in the same transaction."""
+        """Replace all secrets at once (a key rotation), provided the vault still holds
+        exactly ``previous``, and re-encrypt the protected values of bases and audit
+        events with ``reseal`` in the same transaction."""
 
     @abc.abstractmethod
     def add_tombstones(self, digests: Iterable[tuple[str, str]]) -> int:

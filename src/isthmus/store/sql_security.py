@@ -74,7 +74,7 @@ class SqlSecurity:
     def replace_secrets(
         self,
         secrets: Sequence[StoredSecret],
-        expected_key_id: str,
+        previous: Sequence[StoredSecret],
         reseal: Callable[[Any], Any] | None = None,
     ) -> int:
         """Swap every secret for its re-encrypted form, all at once; with ``reseal``,
@@ -82,15 +82,17 @@ class SqlSecurity:
         transaction (so no value is left under a key nobody has any more).
 
         Raises:
-            ValueError: a secret was written meanwhile under another key than
-                ``expected_key_id`` (rotate again), so nothing is replaced.
+            ValueError: the vault no longer holds exactly ``previous`` (a secret was set
+                or deleted meanwhile), so nothing is replaced.
         """
+        c = t.secrets.c
         with write_connection(self.engine) as connection, connection.begin():
-            stale = connection.execute(
-                select(t.secrets.c.name).where(t.secrets.c.key_id != expected_key_id)
-            ).first()
-            if stale is not None:
-                raise ValueError(f"secret {stale.name!r} is not under key {expected_key_id}")
+            current = {
+                (row.name, row.ciphertext)
+                for row in connection.execute(select(c.name, c.ciphertext))
+            }
+            if current != {(s.name, s.ciphertext) for s in previous}:
+                raise ValueError("the vault changed while its secrets were re-encrypted")
             connection.execute(delete(t.secrets))
             if secrets:
                 connection.execute(t.secrets.insert(), [_secret_row(s) for s in secrets])
