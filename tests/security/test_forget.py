@@ -140,3 +140,40 @@ def test_forget_needs_someone(demo: Path) -> None:
     result = runner.invoke(app, ["forget", "-c", str(demo)])
     assert result.exit_code == 2
     assert "Give --system and --id, --email, or --canonical" in result.output
+
+
+def test_forget_can_anonymise_the_sensitive_fields_in_both_systems(demo: Path) -> None:
+    mapping_dir = demo.parent / "mappings"
+    for name, email, phone in (
+        ("crm_contact", "Email", "Phone"),
+        ("erp_contact", "email", "phone"),
+    ):
+        mapping = mapping_dir / f"{name}.yaml"
+        mapping.write_text(
+            mapping.read_text()
+            .replace(f"native: {email}\n", f"native: {email}\n    sensitive: true\n")
+            .replace(f"native: {phone}\n", f"native: {phone}\n    sensitive: true\n")
+        )
+    cli("sync", "-c", str(demo), "-q")
+    contact_id, email = person(demo.parent)
+    cli("sync", "-c", str(demo), "-q")
+
+    output = cli("forget", "-c", str(demo), "--email", email, "--anonymise-in-systems")
+
+    assert output.count("anonymised") == 2, output
+    with sqlite3.connect(demo.parent / "crm.db") as crm:
+        crm_row = crm.execute(
+            "SELECT Email, Phone, LastName FROM contacts WHERE Id = ?", (contact_id,)
+        ).fetchone()
+    with sqlite3.connect(demo.parent / "erp.db") as erp:
+        erp_rows = erp.execute(
+            "SELECT email, phone FROM contacts WHERE email LIKE 'erased-%'"
+        ).fetchall()
+    assert crm_row[0].startswith("erased-")
+    assert crm_row[0].endswith("@example.invalid")
+    assert crm_row[1] == "erased"
+    assert crm_row[2], "fields not marked sensitive are left as they are"
+    assert len(erp_rows) == 1
+    assert erp_rows[0][1] == "erased"
+    cli("sync", "-c", str(demo), "-q")  # the anonymised records are not synced back
+    assert rows_mentioning(demo.parent / "state.db", contact_id) == []

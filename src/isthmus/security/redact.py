@@ -45,8 +45,35 @@ _PATTERNS = (
     re.compile(r"(?i)(\w+://[^/\s:@]+:)[^@\s/]+(@)"),
 )
 
-_lock = threading.Lock()
-_known: set[str] = set()
+class _Registry:
+    """Known secret values, and one alternation of them, longest first (so a token
+    containing a shorter secret is hidden whole), rebuilt only when a value is added."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: set[str] = set()
+        self.pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str) -> None:
+        with self.lock:
+            if value not in self.values:
+                self.values.add(value)
+                self.pattern = None
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+            self.pattern = None
+
+    def compiled(self) -> re.Pattern[str] | None:
+        with self.lock:
+            if self.pattern is None and self.values:
+                ordered = sorted(self.values, key=len, reverse=True)
+                self.pattern = re.compile("|".join(re.escape(value) for value in ordered))
+            return self.pattern
+
+
+_registry = _Registry()
 
 
 def is_secret_key(key: str) -> bool:
@@ -56,26 +83,21 @@ def is_secret_key(key: str) -> bool:
 
 def register(*values: object) -> None:
     """Remember secret values so that ``redact_text`` hides them from now on."""
-    with _lock:
-        for value in values:
-            if isinstance(value, str) and len(value.strip()) >= _MIN_LENGTH:
-                _known.add(value.strip())
+    for value in values:
+        if isinstance(value, str) and len(value.strip()) >= _MIN_LENGTH:
+            _registry.add(value.strip())
 
 
 def forget_all() -> None:
     """Clear the registry (tests that start from a clean process state)."""
-    with _lock:
-        _known.clear()
+    _registry.clear()
 
 
 def redact_text(text: str) -> str:
     """``text`` with every registered secret and every credential-shaped span hidden."""
-    with _lock:
-        # Longest first, so a token containing a shorter secret is hidden whole.
-        known = sorted(_known, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, REDACTED)
+    pattern = _registry.compiled()
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
     text = _PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _PATTERNS[2].sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(2)}", text)
