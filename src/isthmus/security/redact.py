@@ -45,6 +45,7 @@ _PATTERNS = (
     re.compile(r"(?i)(\w+://[^/\s:@]+:)[^@\s/]+(@)"),
 )
 
+
 class _Registry:
     """Known secret values, and one alternation of them, longest first (so a token
     containing a shorter secret is hidden whole), rebuilt only when a value is added."""
