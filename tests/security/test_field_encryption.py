@@ -81,3 +81,15 @@ def test_sensitive_values_are_ciphertexts_and_sync_still_works(
     monkeypatch.setenv(KEY_FILE_ENV, str(new_key))
     third = cli("sync", "-c", str(demo), "--json")
     assert _writes(third) == 0, "the values open with the new key and compare equal"
+
+
+def test_forget_by_email_finds_the_person_behind_encrypted_fields(
+    demo: Path,  # noqa: F811
+    key: str,
+) -> None:
+    _protect(demo)
+    cli("sync", "-c", str(demo), "-q")
+    email = _emails(demo.parent)[3]
+    output = cli("forget", "-c", str(demo), "--email", email)
+    assert "1 canonical record(s), 2 linked native record(s)" in output
+    assert email.encode() not in store_text(demo.parent / "state.db")

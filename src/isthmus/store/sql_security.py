@@ -10,6 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from isthmus.store import tables as t
 from isthmus.store.sql_engine import write_connection
 from isthmus.store.sql_uow import now
-from isthmus.store.types import ErasureCounts, ErasureTarget, StoredSecret
+from isthmus.store.types import ErasureCounts, ErasureTarget, StoredSecret, ValueProtector
 
 _CLOSED = ("resolved", "discarded")
 SEALED_PREFIX = "enc:v1:"  # isthmus.security.keys.PREFIX: how a sealed value starts
@@ -196,10 +197,31 @@ class SqlSecurity:
     def canonical_ids_mentioning(self, value: str) -> list[str]:
         """Canonical ids whose base holds ``value`` in any field (case-insensitive)."""
         b = t.bases.c
-        statement = select(b.canonical_id).where(
-            func.lower(cast(b.fields, String)).contains(value.lower(), autoescape=True)
-        )
-        return sorted({row.canonical_id for row in self._rows(statement)})
+        wanted = value.lower()
+        protector: ValueProtector | None = getattr(self, "protector", None)
+        if protector is None:
+            statement = select(b.canonical_id).where(
+                func.lower(cast(b.fields, String)).contains(wanted, autoescape=True)
+            )
+            return sorted({row.canonical_id for row in self._rows(statement)})
+        # Encrypted fields cannot be searched in SQL: open every base (erasure is rare).
+        found: set[str] = set()
+        after = ""
+        while True:
+            statement = (
+                select(b.canonical_id, b.entity, b.fields)
+                .where(b.canonical_id > after)
+                .order_by(b.canonical_id)
+                .limit(_CHUNK)
+            )
+            rows = self._rows(statement)
+            for row in rows:
+                opened = protector.open_fields(row.entity, row.fields)
+                if wanted in json.dumps(opened, default=str).lower():
+                    found.add(row.canonical_id)
+            if len(rows) < _CHUNK:
+                return sorted(found)
+            after = rows[-1].canonical_id
 
     def erase(self, target: ErasureTarget) -> ErasureCounts:
         """Erase every trace of one person (its records' ids and values) in one
