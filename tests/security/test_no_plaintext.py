@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 import structlog
 import yaml
 from sqlalchemy import create_engine, text
@@ -33,33 +30,12 @@ from isthmus.sandbox.salesforce.settings import (
 from isthmus.store import tables as t
 from tests.connectors.salesforce.test_sync import ERP, FAST, MAPPINGS
 from tests.sandbox.salesforce.conftest import RunningSandbox
-from tests.store.conftest import _admin_engine
 
 runner = CliRunner()
 PLANTED = "+44 20 7946 0958 planted-personal"
 LONG_NAME = "Planted Person " + "x" * 290  # too long for Salesforce: a dead letter
 # What the dead letter's message quotes of it (the start of the value).
 QUOTED = "Planted Person xxxxxxxxxx"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/state.db"
-        return
-    try:
-        admin, user = _admin_engine()
-    except Exception as error:  # the store suite's own rule: skip when PG is absent
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    name = f"isthmus_security_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://{user}@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _config(directory: Path, sandbox_url: str, store_url: str) -> Path:

@@ -53,8 +53,8 @@ def _fill(store: Store) -> None:
             )
 
 
-def test_purge_drops_old_values_and_keeps_the_trail(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/state.db")
+def test_purge_drops_old_values_and_keeps_the_trail(store_url: str) -> None:
+    store = open_store(store_url)
     try:
         _fill(store)
         counts = purge(store, RetentionConfig(audit_payload_days=30, dead_letter_days=30), now=NOW)
