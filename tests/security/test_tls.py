@@ -1,5 +1,5 @@
-"""Outbound TLS: the Salesforce sandbox served with a self-signed certificate is refused
-with a clear error unless its CA is configured with ``ca_bundle``."""
+"""Outbound TLS: the Salesforce and Business Central sandboxes served with a self-signed
+certificate are refused with a clear error unless their CA is configured (``ca_bundle``)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.connectors.business_central import from_config as bc_from_config
 from isthmus.connectors.salesforce import from_config
 from isthmus.errors import ConfigError
+from isthmus.sandbox.business_central.app import create_app, with_faults
 from isthmus.sandbox.common import running_server
 from isthmus.sandbox.common.tls import TlsFiles, generate_self_signed
 from isthmus.sandbox.salesforce.app import create_sandbox
 from isthmus.sandbox.salesforce.settings import SandboxSettings
 from isthmus.security.tls import TlsVerificationError
 from tests.connectors.salesforce.conftest import options
+from tests.sandbox.business_central.conftest import FAST
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +74,42 @@ def test_an_unreadable_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
     garbage.write_text("not a certificate")
     with pytest.raises(ConfigError, match="cannot be used"):
         from_config("crm", options("https://127.0.0.1:1", ca_bundle=str(garbage)))
+
+
+@pytest.fixture(scope="module")
+def tls_erp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, TlsFiles]]:
+    files = generate_self_signed(directory=tmp_path_factory.mktemp("bc-tls"))
+    with running_server(with_faults(create_app(FAST)), tls=files) as url:
+        yield url, files
+
+
+def _companies(url: str, **extra: str) -> None:
+    config = FAST
+    options = {
+        "base_url": url,
+        "login_url": url,
+        "tenant": config.tenant,
+        "environment": config.environment,
+        "company": "CRONUS",
+        "client_id": config.client_id,
+        "client_secret": config.client_secret,
+        **extra,
+    }
+
+    async def go() -> None:
+        erp = bc_from_config("erp", options)
+        try:
+            await erp.client.call("GET", f"{erp.client.api}/companies", what="list companies")
+        finally:
+            await erp.close()
+
+    asyncio.run(go())
+
+
+def test_business_central_over_a_self_signed_certificate_needs_its_ca(
+    tls_erp: tuple[str, TlsFiles],
+) -> None:
+    url, files = tls_erp
+    with pytest.raises(TlsVerificationError, match=r"system 'erp'.*systems.erp.options.ca_bundle"):
+        _companies(url)
+    _companies(url, ca_bundle=str(files.cert_path))
