@@ -106,3 +106,16 @@ def test_cli_errors_are_redacted(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert SECRET not in result.output
     assert "[redacted]://x" in result.output
+
+
+def test_reprs_of_keys_and_credentials_hold_no_secret() -> None:
+    from isthmus.connectors.business_central.client import Credentials as BcCredentials
+    from isthmus.connectors.salesforce.client import Credentials
+    from isthmus.security.keys import Cipher, new_key
+
+    key = new_key()
+    sf = Credentials("https://login", "id", SECRET, "password", "user", "pw-0001", "rt-0001")
+    bc = BcCredentials("tenant", "id", SECRET)
+    for text in (repr(Cipher(key)), repr(sf), repr(bc)):
+        for secret in (key, SECRET, "pw-0001", "rt-0001"):
+            assert secret not in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -42,7 +42,7 @@ def key_id(key: str) -> str:
 class Cipher:
     """Encrypts and decrypts text with one key; ``id`` names the key in ciphertexts."""
 
-    key: str
+    key: str = field(repr=False)  # a repr in a log or traceback must not show it
 
     @property
     def id(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -34,7 +34,7 @@ _RENEW_BEFORE = 60.0  # seconds before expiry a token is renewed
 class Credentials:
     tenant: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)  # a repr can reach a log line or a traceback
     login_url: str = DEFAULT_LOGIN
     scope: str = DEFAULT_SCOPE
 

@@ -42,12 +42,13 @@ _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 class Credentials:
     login_url: str
     client_id: str
-    client_secret: str
+    # Secrets stay out of repr: a repr can reach a log line or a traceback.
+    client_secret: str = field(repr=False)
     grant: Grant = "client_credentials"
     username: str | None = None
-    password: str | None = None
-    refresh_token: str | None = None
-    private_key: str | None = None  # PEM, for the JWT bearer grant
+    password: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    private_key: str | None = field(default=None, repr=False)  # PEM, for the JWT bearer grant
     audience: str | None = None  # the login server the JWT names (default: login_url)
 
     def assertion(self) -> str:
