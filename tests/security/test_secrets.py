@@ -129,3 +129,14 @@ def test_a_rotation_that_races_a_change_changes_nothing(tmp_path: Path, key: str
         assert [s.key_id for s in store.stored_secrets()] == [Cipher(key).id] * 2
     finally:
         store.close()
+
+
+def test_validate_warns_about_a_secret_written_in_the_file(tmp_path: Path, key: str) -> None:
+    from isthmus.security.references import plaintext_secrets
+
+    config = write_config(tmp_path, password="hunter2-in-the-file")
+    (warning,) = plaintext_secrets(load_config(config).document)
+    assert warning.startswith(f"{config}:7: systems.erp.options.password is written")
+    assert "isthmus secrets set" in warning
+    _set(write_config(tmp_path), "ERP_PASSWORD", VALUE)
+    assert plaintext_secrets(load_config(tmp_path / "isthmus.yaml").document) == []

@@ -86,3 +86,31 @@ def _replace(data: Any, path: Path, filled: dict[Path, str]) -> Any:
     if isinstance(data, list):
         return [_replace(value, (*path, index), filled) for index, value in enumerate(data)]
     return filled.get(path, data)
+
+
+def plaintext_secrets(document: Any) -> list[str]:
+    """Warnings for secret options written as literals in the file (not ``${...}``).
+
+    Args:
+        document: the config's ``YamlDocument`` (its data and the line of every key).
+    """
+    from pathlib import Path as FilePath
+
+    try:
+        lines = FilePath(document.source).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    warnings: list[str] = []
+    for path, value in _strings(document.data):
+        named = [part for part in path if isinstance(part, str) and is_secret_key(part)]
+        if path[:1] != ("systems",) or not named or not value:
+            continue
+        where = document.where(path)
+        line = int(where.rsplit(":", 1)[1])
+        if line <= len(lines) and "${" not in lines[line - 1]:
+            dotted = ".".join(str(part) for part in path)
+            warnings.append(
+                f"{where}: {dotted} is written in the file in plain text; store it with "
+                "`isthmus secrets set` and write ${secret:NAME} (or ${ENV_VAR}) instead"
+            )
+    return warnings
