@@ -119,3 +119,16 @@ def test_reprs_of_keys_and_credentials_hold_no_secret() -> None:
     for text in (repr(Cipher(key)), repr(sf), repr(bc)):
         for secret in (key, SECRET, "pw-0001", "rt-0001"):
             assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a basic validation rule refused the record",
+        "the refresh token: expired or revoked",
+        "Bearer of the news",
+        "field password is required",
+    ],
+)
+def test_prose_about_credentials_is_not_garbled(text: str) -> None:
+    assert redact_text(text) == text

@@ -34,13 +34,18 @@ SECRET_WORDS = (
 # Values shorter than this are not registered: replacing "1" or "yes" everywhere would
 # garble logs without protecting anything.
 _MIN_LENGTH = 6
-# Shapes of credentials that may reach a message before anyone registered them:
-# a bearer header, ``name=value`` pairs of OAuth forms and URLs, a URL's password.
+# Shapes of credentials that may reach a message before anyone registered them: an
+# authorization header's credentials (with a digit or symbol, or long: prose such as
+# "basic validation" is left alone), ``name=value`` pairs of OAuth forms and URLs and
+# ``"name": "value"`` pairs of JSON bodies, and a URL's password.
 _PATTERNS = (
-    re.compile(r"(?i)\b(bearer|oauth|basic)\s+[A-Za-z0-9._~+/!=-]{8,}"),
+    re.compile(
+        r"(?i)\b(bearer|oauth|basic)\s+"
+        r"(?:(?=\S*[0-9!+/=])[A-Za-z0-9._~+/!=-]{8,}|[A-Za-z0-9._~+/!=-]{20,})"
+    ),
     re.compile(
         r"(?i)\b(access_token|refresh_token|client_secret|password|assertion|token)"
-        r"([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+"
+        r"(=|\"\s*:\s*\")[^\s&\"',;}]+"
     ),
     re.compile(r"(?i)(\w+://[^/\s:@]+:)[^@\s/]+(@)"),
 )
