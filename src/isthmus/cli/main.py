@@ -231,6 +231,9 @@ def _register_subcommands() -> None:
     from isthmus.cli.secrets import secrets_app
 
     app.add_typer(secrets_app, name="secrets")
+    from isthmus.cli.oauth import oauth_app
+
+    app.add_typer(oauth_app, name="oauth")
     from isthmus.cli.forget import forget
     from isthmus.cli.purge import purge
 

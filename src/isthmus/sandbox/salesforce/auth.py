@@ -2,7 +2,8 @@
 
 Grants: ``password`` (password plus optional security token), JWT bearer (RS256, with
 the connected app's public key), ``client_credentials``
-(form fields or HTTP Basic) and ``refresh_token``. Success bodies carry
+(form fields or HTTP Basic), ``authorization_code`` (codes from ``consent``) and
+``refresh_token``. Success bodies carry
 ``access_token, instance_url, id, token_type, issued_at, signature``; failures are
 ``{"error", "error_description"}`` with status 400 (401 for bad client credentials in the
 client-credentials grant). API calls without a valid, unexpired token get 401
@@ -157,12 +158,19 @@ async def token_endpoint(request: Request) -> JSONResponse:
     if grant == JWT_BEARER:
         return _jwt_bearer(request, registry, fields.get("assertion", ""))
     client_id, client_secret = _client_credentials(request, fields)
-    if grant not in ("password", "client_credentials", "refresh_token"):
+    if grant not in ("password", "client_credentials", "refresh_token", "authorization_code"):
         return _oauth_error("unsupported_grant_type", "grant type not supported")
     if client_id != expected.client_id:
         return _oauth_error("invalid_client_id", "client identifier invalid")
     refresh_token: str | None = None
-    if grant == "password":
+    if grant == "authorization_code":
+        if client_secret != expected.client_secret:
+            return _oauth_error("invalid_client", "invalid client credentials")
+        codes = request.app.state.sandbox.codes
+        if not codes.redeem(fields.get("code", ""), client_id, fields.get("redirect_uri", "")):
+            return _oauth_error("invalid_grant", "invalid authorization code")
+        refresh_token = registry.issue_refresh_token()
+    elif grant == "password":
         if client_secret != expected.client_secret:
             return _oauth_error("invalid_client", "invalid client credentials")
         passwords = {expected.password + expected.security_token}
