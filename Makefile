@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast bench lint typecheck venv clean
+.PHONY: demo test test-fast bench lint typecheck venv clean lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+
+# The exact versions of every dependency (runtime and dev) this tree is tested with.
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable > requirements.lock
+
+# Known vulnerabilities in the locked versions (needs the vulnerability service of PyPI
+# or OSV, so it is not part of `lint`, which must pass offline). --strict: a package that
+# could not be checked fails the audit instead of passing silently.
+audit: $(STAMP)
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --strict \
+		--progress-spinner off
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -2,8 +2,10 @@
 finished run, with flow, run and record ids.
 
 Secrets never reach a log line: keys that name one (token, password, secret,
-authorization, api key) are replaced before rendering, whatever the caller passed,
-and record values are never logged, only ids, so a sensitive field cannot leak.
+authorization, api key) are replaced before rendering, whatever the caller passed, and
+so is every known secret value and credential-shaped text inside any field
+(``isthmus.security.redact``); record values are never logged, only ids, so a sensitive
+field cannot leak.
 """
 
 from __future__ import annotations
@@ -17,19 +19,16 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from isthmus.engine.report import RunReport
+from isthmus.security.redact import REDACTED, SECRET_WORDS, redact_event
 
-SECRET_WORDS = ("token", "password", "secret", "authorization", "api_key", "apikey", "cookie")
-REDACTED = "[redacted]"
+__all__ = ["REDACTED", "SECRET_WORDS", "configure_logging", "drop_secrets", "log_run"]
 
 log = structlog.get_logger("isthmus")
 
 
 def drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor: redact every value whose key names a secret."""
-    for key in list(event):
-        if any(word in key.lower() for word in SECRET_WORDS):
-            event[key] = REDACTED
-    return event
+    """A structlog processor: redact secrets by key and by value (see ``redact_event``)."""
+    return redact_event(_, __, event)
 
 
 def configure_logging(stream: TextIO | None = None) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from isthmus.cli.output import console, fail, print_matching, report_messages, run_table
 from isthmus.cli.reconcile import reconcile
@@ -66,6 +67,10 @@ def validate(config: ConfigOption) -> None:
             f"{'<->' if flow.config.direction == 'both' else '->'} "
             f"{flow.target.system}.{flow.target.object_name}"
         )
+    from isthmus.security.references import plaintext_secrets
+
+    for warning in plaintext_secrets(engine.loaded.document):
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
     console.print(f"[green]Config {config} is valid.[/]")
 
 
@@ -223,6 +228,17 @@ def _register_subcommands() -> None:
 
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
+    from isthmus.cli.secrets import secrets_app
+
+    app.add_typer(secrets_app, name="secrets")
+    from isthmus.cli.oauth import oauth_app
+
+    app.add_typer(oauth_app, name="oauth")
+    from isthmus.cli.forget import forget
+    from isthmus.cli.purge import purge
+
+    app.command()(purge)
+    app.command()(forget)
 
 
 _register_subcommands()

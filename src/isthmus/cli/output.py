@@ -23,7 +23,13 @@ STATUS_STYLE = {
 
 
 def fail(message: str, hint: str | None = None) -> None:
-    errors.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    from isthmus.security.redact import redact_text
+
+    # An error may quote a vendor's answer or a URL: known secrets never reach the screen
+    # (and brackets in it are text, not rich markup).
+    errors.print(f"[bold red]error:[/] {escape(redact_text(message))}")
     if hint:
         errors.print(f"[dim]{hint}[/]")
 

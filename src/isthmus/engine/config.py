@@ -1,8 +1,9 @@
 """The config file: systems, mappings, store and flows, checked before anything runs.
 
 A config is YAML (see docs/configuration.md). Every error names ``file:line`` and says
-what to write instead; ``${VAR}`` references are filled from the environment so no
-secret has to live in the file.
+what to write instead; ``${VAR}`` references are filled from the environment and
+``${secret:NAME}`` ones from the encrypted vault of the state store (docs/security.md),
+so no secret has to live in the file.
 """
 
 from __future__ import annotations
@@ -227,12 +228,26 @@ class FlowConfig(_Strict):
         return self
 
 
+class RetentionConfig(_Strict):
+    """How long copies of record values are kept (docs/security.md): audit values and
+    dead-letter payloads older than this are purged by ``isthmus purge`` and by
+    ``isthmus run`` every ``purge_every``."""
+
+    audit_payload_days: int | None = Field(default=None, ge=1)
+    dead_letter_days: int | None = Field(default=None, ge=1)
+    purge_every: Duration = timedelta(hours=24)
+
+
 class IsthmusConfig(_Strict):
     version: Literal[1] = 1
     store: str = "sqlite:///isthmus-state.db"
     systems: dict[str, SystemConfig]
     mappings: list[str] = Field(default_factory=list)
     flows: list[FlowConfig]
+    retention: RetentionConfig = RetentionConfig()
+    # Encrypt the values of fields marked ``sensitive: true`` in bases and audit events
+    # (needs ISTHMUS_SECRET_KEY; see docs/security.md).
+    encrypt_sensitive_fields: bool = False
 
 
 class LoadedConfig:
@@ -268,18 +283,22 @@ class LoadedConfig:
         raise ConfigError(f"no flow named {name!r}; the flows are: {known}")
 
 
-def load_config(path: str | Path) -> LoadedConfig:
-    """Load and check a config file (structure only; ``engine.build`` checks the rest)."""
+def load_config(path: str | Path, *, secrets: bool = True) -> LoadedConfig:
+    """Load and check a config file (structure only; ``engine.build`` checks the rest).
+
+    ``secrets=False`` leaves ``${secret:NAME}`` references unfilled: for commands that
+    need only the state store (``isthmus secrets``), which may set them first.
+    """
     file = Path(path)
     document = load_yaml_file(file, expand_env=True)
-    return _validate(document, file.resolve().parent)
+    return _validate(document, file.resolve().parent, secrets)
 
 
 def parse_config(text: str, source: str, base_dir: Path) -> LoadedConfig:
     return _validate(parse_yaml(text, source, expand_env=True), base_dir)
 
 
-def _validate(document: YamlDocument, base_dir: Path) -> LoadedConfig:
+def _validate(document: YamlDocument, base_dir: Path, secrets: bool = True) -> LoadedConfig:
     if not isinstance(document.data, dict):
         raise ConfigError(
             "a config file is a YAML mapping with systems and flows", where=f"{document.source}:1"
@@ -294,6 +313,24 @@ def _validate(document: YamlDocument, base_dir: Path) -> LoadedConfig:
         raise ConfigError(f"{dotted}: {_friendly(first)}", where=where) from None
     loaded = LoadedConfig(config, document, base_dir)
     _check_references(loaded)
+    return _fill_secrets(loaded) if secrets else loaded
+
+
+def _fill_secrets(loaded: LoadedConfig) -> LoadedConfig:
+    """Fill ``${secret:NAME}`` references from the vault; register secret values for
+    redaction (a narrow hook: everything else lives in ``isthmus.security``)."""
+    from isthmus.security.references import (
+        fill_references,
+        has_references,
+        register_secret_options,
+    )
+
+    data = loaded.document.data
+    if has_references(data):
+        data = fill_references(data, loaded.store_url(), loaded.document.where)
+        config = IsthmusConfig.model_validate(data)
+        loaded = LoadedConfig(config, loaded.document, loaded.base_dir)
+    register_secret_options(data)
     return loaded
 
 

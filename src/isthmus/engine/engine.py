@@ -91,7 +91,12 @@ class Engine:
             name: create_connector(system.connector, name, system.options)
             for name, system in loaded.config.systems.items()
         }
-        return cls(loaded, store or open_store(loaded.store_url()), connectors, mappers)
+        engine = cls(loaded, store or open_store(loaded.store_url()), connectors, mappers)
+        if loaded.config.encrypt_sensitive_fields:
+            from isthmus.security.fields import protect_store
+
+            protect_store(engine)  # narrow hook: sensitive fields encrypted at rest
+        return engine
 
     def _bind(self, flow: FlowConfig, index: int) -> FlowBinding:
         try:

@@ -39,6 +39,7 @@ from isthmus.engine.sides import SideBinding
 from isthmus.errors import LookupUnresolved
 from isthmus.mapping import MappingError
 from isthmus.match.review import held_letter, suggestion_details, suggestion_item
+from isthmus.security.tombstones import forgotten
 from isthmus.store.base import Store, UnitOfWork
 from isthmus.store.types import PendingWrite, Xref
 
@@ -180,6 +181,13 @@ class FlowRunner:
         self.report.add("read", len(records))
         resolver = StoreResolver(self.store)
         observed = canonicalise(records, origin, resolver)
+        # Erased people (``isthmus forget``) are never synced back: their records are
+        # dropped here, before any link, base, audit or write is made for them.
+        for native_id in forgotten(
+            self.store, origin.system, ((k, o.view) for k, o in observed.items())
+        ):
+            del observed[native_id]
+            self.report.add("forgotten")
         await self._resolve_waiting(observed, origin, partner, resolver)
         gathered = await gather(observed, origin, partner, self.store, resolver, self.matching)
         self.report.add("kept_apart", len(gathered.kept_apart))

@@ -70,6 +70,11 @@ class Scheduler:
         for entry in self.entries:
             if entry.cron:
                 entry.advance(now)
+        # Retention purge (isthmus.security.retention): due at start, then every period.
+        retention = engine.loaded.config.retention
+        self.purge_due: datetime | None = (
+            now if retention.audit_payload_days or retention.dead_letter_days else None
+        )
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,6 +97,7 @@ class Scheduler:
     async def tick(self, now: datetime | None = None) -> int:
         """Queue every due flow; returns how many were queued."""
         now = now or datetime.now(UTC)
+        self._purge_if_due(now)
         queued = 0
         for entry in self.entries:
             if entry.next_due <= now:
@@ -99,6 +105,15 @@ class Scheduler:
                 queued += await self.queue.put(item)
                 entry.advance(now)
         return queued
+
+    def _purge_if_due(self, now: datetime) -> None:
+        if self.purge_due is None or self.purge_due > now:
+            return
+        from isthmus.security.retention import purge
+
+        retention = self.engine.loaded.config.retention
+        purge(self.engine.store, retention, now=now, actor="schedule")
+        self.purge_due = now + (retention.purge_every or timedelta(hours=24))
 
     async def work_once(self) -> RunReport:
         item = await self.queue.get()

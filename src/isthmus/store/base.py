@@ -14,7 +14,7 @@ links that way, and a conflict then surfaces when the block commits (rolling it 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -27,12 +27,15 @@ from isthmus.store.types import (
     Base,
     DeadLetter,
     DeadLetterStatus,
+    ErasureCounts,
+    ErasureTarget,
     LinkConflictError,
     PendingWrite,
     ReviewItem,
     ReviewStatus,
     Run,
     RunStatus,
+    StoredSecret,
     User,
     Xref,
     XrefTouch,
@@ -283,3 +286,58 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def revoke_token(self, token_id: str) -> bool:
         """Mark a token revoked; False when no unrevoked token has that id."""
+
+    # -- security (vault, tombstones, retention, erasure; see isthmus.security) ---------
+    @abc.abstractmethod
+    def put_secret(self, secret: StoredSecret) -> None:
+        """Insert or replace a secret (already encrypted by the caller)."""
+
+    @abc.abstractmethod
+    def secret(self, name: str) -> StoredSecret | None: ...
+
+    @abc.abstractmethod
+    def stored_secrets(self) -> list[StoredSecret]:
+        """By name."""
+
+    @abc.abstractmethod
+    def delete_secret(self, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    def replace_secrets(
+        self,
+        secrets: Sequence[StoredSecret],
+        previous: Sequence[StoredSecret],
+        reseal: Callable[[Any], Any] | None = None,
+    ) -> int:
+        """Replace all secrets at once (a key rotation), provided the vault still holds
+        exactly ``previous``, and re-encrypt the protected values of bases and audit
+        events with ``reseal`` in the same transaction."""
+
+    @abc.abstractmethod
+    def add_tombstones(self, digests: Iterable[tuple[str, str]]) -> int:
+        """Record (digest, kind) pairs of erased identifiers; returns how many are new."""
+
+    @abc.abstractmethod
+    def tombstoned(self, digests: Sequence[str]) -> set[str]:
+        """Those of ``digests`` that have a tombstone."""
+
+    @abc.abstractmethod
+    def count_tombstones(self) -> int: ...
+
+    @abc.abstractmethod
+    def purge_payloads(
+        self, *, audit_before: datetime | None, letters_before: datetime | None
+    ) -> dict[str, int]:
+        """Drop audit values and dead-letter payloads older than the cut-offs."""
+
+    @abc.abstractmethod
+    def compact(self) -> None:
+        """Remove erased and purged values physically (VACUUM)."""
+
+    @abc.abstractmethod
+    def canonical_ids_mentioning(self, value: str) -> list[str]:
+        """Canonical ids whose base holds ``value`` in a field (case-insensitive)."""
+
+    @abc.abstractmethod
+    def erase(self, target: ErasureTarget) -> ErasureCounts:
+        """Erase one person's data from every table, in one transaction."""

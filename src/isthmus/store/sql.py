@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from isthmus.connectors.base import Cursor
 from isthmus.errors import ConfigError
+from isthmus.security.redact import redact_text
 from isthmus.store import tables as t
 from isthmus.store.base import Store
 from isthmus.store.sql_access import SqlAccess
@@ -31,6 +32,7 @@ from isthmus.store.sql_engine import (
     write_connection,
 )
 from isthmus.store.sql_migrate import migrate
+from isthmus.store.sql_security import SqlSecurity
 from isthmus.store.sql_uow import SqlUnitOfWork, now
 from isthmus.store.types import (
     AuditEvent,
@@ -42,6 +44,7 @@ from isthmus.store.types import (
     ReviewStatus,
     Run,
     RunStatus,
+    ValueProtector,
     Xref,
 )
 
@@ -55,7 +58,7 @@ def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + CHUNK]
 
 
-class SqlStore(SqlAccess, Store):
+class SqlStore(SqlAccess, SqlSecurity, Store):
     """The store on a SQL database. ``url`` may be a bare path (SQLite).
 
     Raises:
@@ -68,6 +71,8 @@ class SqlStore(SqlAccess, Store):
         # For messages and logs: the password never leaves the process.
         self.display_url = safe_url(self.sa_url)
         self.engine = create_store_engine(self.sa_url)
+        # Set by ``isthmus.security.fields`` when sensitive fields are encrypted at rest.
+        self.protector: ValueProtector | None = None
 
     @property
     def dialect(self) -> str:
@@ -95,7 +100,7 @@ class SqlStore(SqlAccess, Store):
         # One transaction per block; a write transaction takes the SQLite write lock at
         # BEGIN so it waits for another writer instead of failing half-way through.
         with write_connection(self.engine) as connection, connection.begin():
-            uow = SqlUnitOfWork(connection)
+            uow = SqlUnitOfWork(connection, self.protector)
             yield uow
             uow.flush()
 
@@ -162,7 +167,13 @@ class SqlStore(SqlAccess, Store):
         found: dict[str, Base] = {}
         for chunk in _chunks(canonical_ids):
             for row in self._rows(select(t.bases).where(t.bases.c.canonical_id.in_(chunk))):
-                found[row.canonical_id] = Base(**row._mapping)
+                base = Base(**row._mapping)
+                if self.protector is not None:
+                    opened = self.protector.open_fields(base.entity, base.fields)
+                    base = Base(
+                        base.canonical_id, base.entity, opened, base.version, base.updated_at
+                    )
+                found[row.canonical_id] = base
         return found
 
     # -- cursors and pending writes -----------------------------------------------------
@@ -196,7 +207,12 @@ class SqlStore(SqlAccess, Store):
             connection.execute(
                 update(t.runs)
                 .where(c.id == run_id)
-                .values(status=status, counts=counts, message=message, finished_at=now())
+                .values(
+                    status=status,
+                    counts=counts,
+                    message=redact_text(message) if message else message,
+                    finished_at=now(),
+                )
             )
             row = connection.execute(select(t.runs).where(c.id == run_id)).one_or_none()
         if row is None:
@@ -238,7 +254,10 @@ class SqlStore(SqlAccess, Store):
                 statement = statement.where(column == value)
         if since is not None:
             statement = statement.where(c.at >= since)
-        return [AuditEvent(**row._mapping) for row in self._rows(statement)]
+        rows = [row._mapping for row in self._rows(statement)]
+        if self.protector is not None:
+            return [AuditEvent(**self.protector.open_audit(row)) for row in rows]
+        return [AuditEvent(**row) for row in rows]
 
     def dead_letters(
         self, *, flow: str | None = None, status: DeadLetterStatus | None = None, limit: int = 200

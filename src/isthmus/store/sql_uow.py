@@ -26,6 +26,7 @@ from sqlalchemy import Connection, update
 
 from isthmus.connectors.base import Cursor
 from isthmus.model.flat import Flat
+from isthmus.security.redact import redact_text
 from isthmus.store import sql_links
 from isthmus.store import tables as t
 from isthmus.store.base import UnitOfWork
@@ -38,6 +39,7 @@ from isthmus.store.types import (
     PendingWrite,
     ReviewItem,
     ReviewStatus,
+    ValueProtector,
     Xref,
     XrefTouch,
 )
@@ -62,8 +64,9 @@ def _frozen(value: Any) -> Any:
 class SqlUnitOfWork(UnitOfWork):
     """Writes on one connection inside one open transaction (see ``SqlStore``)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, protector: ValueProtector | None = None) -> None:
         self.connection = connection
+        self.protector = protector
         self._sql = prepared(connection.dialect.name)
         self._audit: list[dict[str, Any]] = []
         self._counters: dict[tuple[str, str], int] = {}
@@ -232,7 +235,9 @@ class SqlUnitOfWork(UnitOfWork):
                 "canonical_id": canonical_id,
                 "entity": entity,
                 # Copied now: the caller may reuse its dict before the buffer is written.
-                "fields": dict(fields),
+                "fields": dict(fields)
+                if self.protector is None
+                else self.protector.seal_fields(entity, fields),
                 "version": 1,
                 "updated_at": now(),
             }
@@ -249,6 +254,8 @@ class SqlUnitOfWork(UnitOfWork):
             row = {name: _frozen(getattr(event, name)) for name in AUDIT_COLUMNS}
             # Stamped now, not at flush, so events of one block keep their order in time.
             row["at"] = event.at or now()
+            if self.protector is not None:
+                self.protector.seal_audit(row)
             self._audit.append(row)
 
     def set_cursor(self, flow: str, system: str, object_name: str, cursor: Cursor) -> None:
@@ -277,6 +284,11 @@ class SqlUnitOfWork(UnitOfWork):
             self._flush_closes()  # the close was asked first, so it happens first
         row = _row(letter)
         del row["id"]
+        # A vendor's message may echo a request (a token, a password): hidden before it
+        # is stored, so neither the store nor a person reading the letter sees it.
+        for name in ("message", "vendor_message"):
+            if row[name]:
+                row[name] = redact_text(row[name])
         stamp = now()
         row["first_at"] = letter.first_at or stamp
         row["last_at"] = letter.last_at or stamp

@@ -238,3 +238,22 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime),
     Index(None, "user_name"),
 )
+# Security (migration 0004). ``secrets`` holds the vault: values encrypted with the
+# master key (which is never stored), each tagged with its key's id. ``tombstones`` holds
+# SHA-256 digests of the identifiers of erased people, never the identifiers, so the
+# engine can refuse to sync them back without keeping who they were.
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("ciphertext", Text, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from isthmus.errors import IsthmusError
 from isthmus.model.flat import Flat
@@ -71,6 +72,9 @@ AuditAction = Literal[
     "deactivate",
     # A person changed how Isthmus runs (a flow paused or enabled) through the API.
     "config",
+    # Security: a person's data erased (GDPR), payload copies purged after retention.
+    "erase",
+    "purge",
 ]
 
 
@@ -213,3 +217,40 @@ class ApiToken:
     token_hash: str
     created_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """A secret as the vault keeps it: its name, the ciphertext, and its key's id."""
+
+    name: str
+    ciphertext: str
+    key_id: str
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ErasureTarget:
+    """Everything that identifies one person in the store: canonical ids, native
+    records (system, id), and plain values (an email) to find copies by content."""
+
+    canonical_ids: tuple[str, ...] = ()
+    natives: tuple[tuple[str, str], ...] = ()
+    values: tuple[str, ...] = ()
+
+
+# table -> rows erased or scrubbed
+ErasureCounts = dict[str, int]
+
+
+class ValueProtector(Protocol):
+    """Encrypts protected values at rest (``isthmus.security.fields.FieldProtector``):
+    the store seals bases and audit values on write and opens them on read."""
+
+    def seal_fields(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def open_fields(self, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def seal_audit(self, row: dict[str, Any]) -> None: ...
+
+    def open_audit(self, row: Mapping[str, Any]) -> dict[str, Any]: ...

@@ -11,15 +11,18 @@ them twice.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from isthmus.connectors.business_central.errors import classify_call, error_of
 from isthmus.errors import AmbiguousWriteError, AuthError, ConfigError, TransientError
+from isthmus.security.redact import register
+from isthmus.security.tls import check_tls
 
 DEFAULT_LOGIN = "https://login.microsoftonline.com"
 DEFAULT_SCOPE = "https://api.businesscentral.dynamics.com/.default"
@@ -31,7 +34,7 @@ _RENEW_BEFORE = 60.0  # seconds before expiry a token is renewed
 class Credentials:
     tenant: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)  # a repr can reach a log line or a traceback
     login_url: str = DEFAULT_LOGIN
     scope: str = DEFAULT_SCOPE
 
@@ -50,9 +53,11 @@ class BusinessCentralClient:
         *,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        verify: bool | str = True,
+        verify: ssl.SSLContext | bool | str = True,
+        system: str = "business_central",
     ) -> None:
         self.credentials = credentials
+        self.system = system
         self.api = f"{base_url.rstrip('/')}/v2.0/{credentials.tenant}/{environment}/api/v2.0"
         self.company = company
         self.calls = 0  # API calls made, for reports and benchmarks
@@ -79,6 +84,8 @@ class BusinessCentralClient:
         try:
             answer = await self._http.post(c.token_url, data=form)
         except httpx.HTTPError as error:
+            # An untrusted certificate stops the flow with the fix; it is never retried.
+            check_tls(error, self.system, c.token_url)
             raise TransientError(f"Business Central token from {c.token_url}: {error!r}") from None
         body = body_of(answer)
         if answer.status_code == 429 or answer.status_code >= 500:
@@ -93,6 +100,7 @@ class BusinessCentralClient:
                 "client_secret of the app registration"
             )
         self._token = str(body["access_token"])
+        register(self._token)  # hidden from logs and messages from now on
         self._expires_at = time.monotonic() + float(body.get("expires_in", 3599))
 
     # -- the company ----------------------------------------------------------------------
@@ -141,6 +149,7 @@ class BusinessCentralClient:
                     method, url, params=params, json=json, headers=request_headers
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+                check_tls(error, self.system, url)
                 raise TransientError(f"{what}: cannot reach Business Central ({error!r})") from None
             except httpx.HTTPError as error:
                 if method in _WRITES:

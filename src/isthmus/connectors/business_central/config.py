@@ -34,6 +34,7 @@ from isthmus.connectors.business_central.client import (
 from isthmus.connectors.business_central.connector import BusinessCentralConnector
 from isthmus.connectors.business_central.subscriptions import SubscriptionPlan
 from isthmus.errors import ConfigError
+from isthmus.security.tls import verify_setting
 
 _KNOWN = {
     "base_url",
@@ -84,7 +85,8 @@ def from_config(name: str, options: dict[str, Any]) -> BusinessCentralConnector:
         str(options["company"]),
         credentials,
         timeout=float(options.get("timeout_seconds", 30)),
-        verify=str(options["ca_bundle"]) if options.get("ca_bundle") else True,
+        verify=verify_setting(name, options.get("ca_bundle")),
+        system=name,
     )
     return BusinessCentralConnector(
         name,

@@ -6,7 +6,10 @@ Options::
     client_id: ${SF_CLIENT_ID}
     client_secret: ${SF_CLIENT_SECRET}
     grant: client_credentials                   # or password (username, password), or
-                                                # jwt_bearer (username, private_key_file)
+                                                # jwt_bearer (username, private_key_file), or
+                                                # refresh_token (refresh_token: a user's
+                                                # consent, kept as ${secret:NAME})
+    ca_bundle: /etc/isthmus/corp-ca.pem         # trust a private CA (TLS is always verified)
     api_version: "59.0"
     objects: {Account: {external_key: Isthmus_Id__c}}   # default: Isthmus_Id__c if present
     overlap_seconds: 0                          # re-read window for late commits
@@ -25,6 +28,7 @@ from typing import Any
 from isthmus.connectors.salesforce.client import Credentials, SalesforceClient
 from isthmus.connectors.salesforce.connector import SalesforceConnector
 from isthmus.errors import ConfigError
+from isthmus.security.tls import verify_setting
 
 _KNOWN = {
     "login_url",
@@ -43,6 +47,7 @@ _KNOWN = {
     "bulk_threshold",
     "private_key_file",
     "audience",
+    "ca_bundle",
 }
 
 
@@ -54,13 +59,14 @@ def from_config(name: str, options: dict[str, Any]) -> SalesforceConnector:
             f"allowed: {', '.join(sorted(_KNOWN))}"
         )
     grant = options.get("grant", "client_credentials")
-    if grant not in ("client_credentials", "password", "jwt_bearer"):
+    if grant not in ("client_credentials", "password", "jwt_bearer", "refresh_token"):
         raise ConfigError(
-            f"system {name!r}: options.grant must be client_credentials, password or "
-            f"jwt_bearer, not {grant!r}"
+            f"system {name!r}: options.grant must be client_credentials, password, "
+            f"jwt_bearer or refresh_token, not {grant!r}"
         )
     needed = ["login_url", "client_id"]
     needed += ["private_key_file", "username"] if grant == "jwt_bearer" else ["client_secret"]
+    needed += ["refresh_token"] if grant == "refresh_token" else []
     for required in needed:
         if not options.get(required):
             raise ConfigError(f"system {name!r}: options.{required} is required")
@@ -93,6 +99,8 @@ def from_config(name: str, options: dict[str, Any]) -> SalesforceConnector:
         str(options.get("api_version", "59.0")),
         timeout=float(options.get("timeout_seconds", 30)),
         reserve=int(options.get("budget_reserve", 0)),
+        system=name,
+        verify=verify_setting(name, options.get("ca_bundle")),
     )
     return SalesforceConnector(
         name,

@@ -4,6 +4,11 @@
 - ``POST /__sandbox/events/callbacks`` ``{"url": ..., "replayId": N?}``: push events there;
   ``DELETE`` the same path with ``?url=`` to stop;
 - ``POST /__sandbox/sessions/expire``: end every access token (refresh tokens still work);
+  with ``{"after_calls": N}``, once N more API calls were answered (mid-sync expiry),
+  and with ``"repeat": true`` again every N calls;
+- ``POST /__sandbox/sessions/revoke`` (optional ``{"after_calls": N}``): revoke the app's
+  access: sessions and refresh tokens end and every grant answers ``invalid_grant``
+  until ``POST /__sandbox/sessions/restore``;
 - ``GET|POST /__sandbox/limits`` ``{"daily_api_requests": N, "used": M}``: read or set
   the API budget;
 - ``/__sandbox/faults`` is served by the fault middleware (see ``sandbox.common``).
@@ -57,9 +62,40 @@ async def unregister_callback(request: Request) -> dict[str, Any]:
     return {"url": url, "removed": sandbox(request).events.unregister(url)}
 
 
+async def _after_calls(request: Request) -> tuple[int | None, bool]:
+    body = await json_object(request) if await request.body() else {}
+    after = body.get("after_calls")
+    if after is not None and (not isinstance(after, int) or after < 0):
+        raise ValueError("after_calls must be a non-negative integer")
+    return after, body.get("repeat") is True
+
+
 @router.post("/sessions/expire")
-async def expire_sessions(request: Request) -> dict[str, int]:
-    return {"expired": sandbox(request).tokens.expire_all()}
+async def expire_sessions(request: Request) -> JSONResponse:
+    try:
+        after, repeat = await _after_calls(request)
+    except ValueError as error:
+        return _bad_request(str(error))
+    if after is not None:
+        sandbox(request).tokens.expire_after(after, repeat)
+        return JSONResponse({"expire_after_calls": after, "repeat": repeat})
+    return JSONResponse({"expired": sandbox(request).tokens.expire_all()})
+
+
+@router.post("/sessions/revoke")
+async def revoke_sessions(request: Request) -> JSONResponse:
+    try:
+        after, _ = await _after_calls(request)
+    except ValueError as error:
+        return _bad_request(str(error))
+    sandbox(request).tokens.revoke_all(after or 0)
+    return JSONResponse({"revoke_after_calls": after or 0})
+
+
+@router.post("/sessions/restore")
+async def restore_sessions(request: Request) -> dict[str, bool]:
+    sandbox(request).tokens.restore()
+    return {"revoked": False}
 
 
 @router.get("/limits")

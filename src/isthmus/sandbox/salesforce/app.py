@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from isthmus.sandbox.common import FaultInjector, FaultMiddleware
 from isthmus.sandbox.salesforce import admin, bulk, composite, rest_meta, rest_query, rest_records
 from isthmus.sandbox.salesforce.auth import TokenRegistry, revoke_endpoint, token_endpoint
+from isthmus.sandbox.salesforce.consent import authorize_endpoint
 from isthmus.sandbox.salesforce.errors import SalesforceApiError, server_error_body
 from isthmus.sandbox.salesforce.events import ChangeEventLog, run_pusher
 from isthmus.sandbox.salesforce.ids import utc_now
@@ -126,6 +127,7 @@ def _build_api(state: SandboxState, persistence: SqlitePersistence | None) -> Fa
     api.state.sandbox = state
     api.add_api_route("/services/oauth2/token", token_endpoint, methods=["POST"])
     api.add_api_route("/services/oauth2/revoke", revoke_endpoint, methods=["POST"])
+    api.add_api_route("/services/oauth2/authorize", authorize_endpoint, methods=["GET"])
     # Order matters: fixed paths (describe, updated, jobs) before {record_id} patterns.
     for module in (admin, rest_meta, rest_query, composite, bulk, rest_records):
         api.include_router(module.router)

@@ -2,7 +2,8 @@
 
 Grants: ``password`` (password plus optional security token), JWT bearer (RS256, with
 the connected app's public key), ``client_credentials``
-(form fields or HTTP Basic) and ``refresh_token``. Success bodies carry
+(form fields or HTTP Basic), ``authorization_code`` (codes from ``consent``) and
+``refresh_token``. Success bodies carry
 ``access_token, instance_url, id, token_type, issued_at, signature``; failures are
 ``{"error", "error_description"}`` with status 400 (401 for bad client credentials in the
 client-credentials grant). API calls without a valid, unexpired token get 401
@@ -44,18 +45,28 @@ class TokenRegistry:
         self._sessions: dict[str, Session] = {}
         self._refresh_tokens: set[str] = set()
         self._lock = threading.Lock()
+        # Test hooks (``/__sandbox/sessions``): end the sessions after this many more
+        # API calls; and an administrator's revocation of the app's access.
+        self._expire_countdown: int | None = None
+        self._expire_every: int | None = None
+        self._revoke_countdown: int | None = None
+        self.revoked = False
+        # Every token ever handed out, for tests that check none leaked anywhere.
+        self.issued: list[str] = []
 
     def issue(self) -> Session:
         token = f"{SANDBOX_ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
         session = Session(token, SANDBOX_USER_ID, time.time() + self.session_seconds)
         with self._lock:
             self._sessions[token] = session
+            self.issued.append(token)
         return session
 
     def issue_refresh_token(self) -> str:
         token = f"5Aep{secrets.token_urlsafe(60)}"
         with self._lock:
             self._refresh_tokens.add(token)
+            self.issued.append(token)
         return token
 
     def knows_refresh_token(self, token: str) -> bool:
@@ -71,11 +82,48 @@ class TokenRegistry:
             return found
 
     def expire_all(self) -> int:
-        """End every access token now (refresh tokens stay valid); return how many."""
+        """End every access token now (refresh tokens stay valid) and any expiry set
+        with ``expire_after``; return how many."""
         with self._lock:
+            self._expire_countdown = self._expire_every = None
             count = len(self._sessions)
             self._sessions.clear()
             return count
+
+    def expire_after(self, calls: int, repeat: bool = False) -> None:
+        """End every access token once ``calls`` more API calls were answered (and
+        again every ``calls`` calls after that when ``repeat``)."""
+        with self._lock:
+            self._expire_countdown = calls
+            self._expire_every = calls if repeat else None
+
+    def revoke_all(self, after_calls: int = 0) -> None:
+        """Revoke the app's access (now, or after ``after_calls`` API calls): every
+        session and refresh token ends and every grant is refused until ``restore``."""
+        with self._lock:
+            self._revoke_countdown = after_calls - 1 if after_calls == 0 else after_calls
+        if after_calls == 0:
+            self._countdown()
+
+    def restore(self) -> None:
+        with self._lock:
+            self.revoked = False
+            self._revoke_countdown = None
+
+    def _countdown(self) -> None:
+        with self._lock:
+            if self._expire_countdown is not None:
+                self._expire_countdown -= 1
+                if self._expire_countdown < 0:
+                    self._expire_countdown = self._expire_every
+                    self._sessions.clear()
+            if self._revoke_countdown is not None:
+                self._revoke_countdown -= 1
+                if self._revoke_countdown < 0:
+                    self._revoke_countdown = None
+                    self.revoked = True
+                    self._sessions.clear()
+                    self._refresh_tokens.clear()
 
     def check(self, request: Request) -> Session:
         """The session of ``request``'s bearer token.
@@ -83,6 +131,7 @@ class TokenRegistry:
         Raises:
             SalesforceApiError: 401 INVALID_SESSION_ID when missing, unknown or expired.
         """
+        self._countdown()
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() not in ("bearer", "oauth") or not token:
@@ -104,15 +153,24 @@ async def token_endpoint(request: Request) -> JSONResponse:
     expected = registry.credentials
     fields = await _form_fields(request)
     grant = fields.get("grant_type", "")
+    if registry.revoked:
+        return _oauth_error("invalid_grant", "access to this app was revoked by an administrator")
     if grant == JWT_BEARER:
         return _jwt_bearer(request, registry, fields.get("assertion", ""))
     client_id, client_secret = _client_credentials(request, fields)
-    if grant not in ("password", "client_credentials", "refresh_token"):
+    if grant not in ("password", "client_credentials", "refresh_token", "authorization_code"):
         return _oauth_error("unsupported_grant_type", "grant type not supported")
     if client_id != expected.client_id:
         return _oauth_error("invalid_client_id", "client identifier invalid")
     refresh_token: str | None = None
-    if grant == "password":
+    if grant == "authorization_code":
+        if client_secret != expected.client_secret:
+            return _oauth_error("invalid_client", "invalid client credentials")
+        codes = request.app.state.sandbox.codes
+        if not codes.redeem(fields.get("code", ""), client_id, fields.get("redirect_uri", "")):
+            return _oauth_error("invalid_grant", "invalid authorization code")
+        refresh_token = registry.issue_refresh_token()
+    elif grant == "password":
         if client_secret != expected.client_secret:
             return _oauth_error("invalid_client", "invalid client credentials")
         passwords = {expected.password + expected.security_token}

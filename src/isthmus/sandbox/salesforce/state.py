@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from isthmus.sandbox.common import FaultInjector
 from isthmus.sandbox.salesforce.auth import Session, TokenRegistry
+from isthmus.sandbox.salesforce.consent import CodeRegistry
 from isthmus.sandbox.salesforce.errors import SalesforceApiError, not_found, parse_json_body
 from isthmus.sandbox.salesforce.events import ChangeEventLog
 from isthmus.sandbox.salesforce.limits import ApiUsage
@@ -35,6 +36,8 @@ class SandboxState:
     jobs: dict[str, Any] = field(default_factory=dict)
     #: The routes without budget or faults, for composite subrequests (set by the app).
     subrequest_app: Any = None
+    #: Authorization codes of the web-server flow (see :mod:`.consent`).
+    codes: CodeRegistry = field(default_factory=CodeRegistry)
 
     def instance_url(self, request: Request) -> str:
         if self.settings.public_url:
