@@ -135,6 +135,12 @@ def classify_call(status: int, body: Any, retry_after: float | None, what: str) 
         )
     if status >= 500 or status == 408:
         return TransientError(f"{said}; retried", retry_after=retry_after)
+    if code == "Internal_SubscriptionValidation":
+        return IsthmusError(
+            f"{said}; the notification URL must be reachable from Business Central and "
+            "answer its validationToken (Isthmus's /webhooks/<system> does, while "
+            "`isthmus run` serves it)"
+        )
     if status == 404 and code in ("Internal_CompanyNotFound", "BadRequest_NotFound"):
         return IsthmusError(f"{said}; check the company and environment in the config")
     return IsthmusError(f"{said}; this is a bug in the request or the mapping, not the data")

@@ -23,6 +23,7 @@ def subscription_request(hub: WebhookHub, request: ApiRequest, key: str | None) 
         return ApiResponse(201, entity_body(context, sub.to_json()))
     if key is None:
         raise ApiError(405, "BadRequest_MethodNotAllowed", "Use GET or POST on subscriptions.")
+    key = key.strip("'")  # BC's documented form is subscriptions('<id>')
     if request.method == "GET":
         return ApiResponse(200, entity_body(context, hub.get(key).to_json()))
     if request.method == "PATCH":
