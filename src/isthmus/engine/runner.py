@@ -36,6 +36,7 @@ from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.retry import RetryPolicy
 from isthmus.engine.safety import SafetyValve
 from isthmus.engine.sides import SideBinding
+from isthmus.engine.writeback import write_back_rejections
 from isthmus.errors import LookupUnresolved
 from isthmus.mapping import MappingError
 from isthmus.match.review import held_letter, suggestion_details, suggestion_item
@@ -205,6 +206,13 @@ class FlowRunner:
     ) -> None:
         """Send the plans' writes, then commit everything the page did in one unit of work."""
         outcomes = await self._execute(plans, origin, partner, gathered, resolver)
+        await write_back_rejections(
+            outcomes,
+            self.flow.config.on_rejection.write_back,
+            origin,
+            self.flow.config.source.system,
+            self.report,
+        )
         with self.store.unit_of_work() as uow:
             for item in gathered.observed.values():
                 if item.error is not None or item.waiting_on is not None:

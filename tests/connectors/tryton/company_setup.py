@@ -52,6 +52,35 @@ def main(database: str, config_file: str) -> None:
     price_list = Model.get("product.price_list")(name="Standard", price="list_price")
     price_list.save()
 
+    # The integration user acts as sales and accounting (buttons are checked by group).
+    User, Group = Model.get("res.user"), Model.get("res.group")
+    admin = User(config.get_config().user)
+    admin.groups.extend(
+        Group.find(
+            [
+                (
+                    "name",
+                    "in",
+                    [
+                        "Sales",
+                        "Sales Administrator",
+                        "Accounting",
+                        "Accounting Administrator",
+                        "Payment",
+                        "Payment Approval",
+                        "Product Administration",
+                        "Stock",
+                        "Party Administration",
+                    ],
+                )
+            ]
+        )
+    )
+    admin.save()
+
+    # The parties that are customers, so the CRM does not get suppliers or the company.
+    Model.get("party.category")(name="Customer").save()
+
     # Tryton ships no countries (they come from an import script); addresses need a few.
     Country = Model.get("country.country")
     for code, name in (("US", "United States"), ("FR", "France"), ("DE", "Germany")):

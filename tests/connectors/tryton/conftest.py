@@ -22,7 +22,9 @@ def tryton_template() -> Any:
 
 
 @pytest.fixture(scope="module")
-def tryton(tmp_path_factory: pytest.TempPathFactory, tryton_template: Any) -> Iterator[TrytonServer]:
+def tryton(
+    tmp_path_factory: pytest.TempPathFactory, tryton_template: Any
+) -> Iterator[TrytonServer]:
     with sqlite_server(tmp_path_factory.mktemp("tryton")) as server:
         yield server
 

@@ -13,6 +13,8 @@ Options::
     objects:                               # optional, per object name
       party.party: {external_key: null, defaults: {}, fields: []}
       credit_notes: {model: account.invoice, domain: [[total_amount, "<", 0]]}
+      stock: {model: product.product, fields: [quantity], context: {locations: [3]},
+              always_full: true}
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ _KNOWN = {
     "timeout_seconds",
     "objects",
 }
-_OBJECT_KEYS = {"model", "domain", "external_key", "defaults", "fields"}
+_OBJECT_KEYS = {
+    "model",
+    "domain",
+    "external_key",
+    "defaults",
+    "fields",
+    "context",
+    "always_full",
+}
 
 
 def from_config(name: str, options: dict[str, Any]) -> TrytonConnector:
@@ -95,8 +105,17 @@ def _objects(name: str, raw: Any) -> dict[str, ObjectOptions]:
             external_key=spec.get("external_key"),
             defaults=dict(spec.get("defaults") or {}),
             fields=tuple(str(f) for f in spec.get("fields") or ()),
+            context={k: _ids(v) for k, v in (spec.get("context") or {}).items()},
+            always_full=bool(spec.get("always_full", False)),
         )
     return objects
+
+
+def _ids(value: Any) -> Any:
+    """Ids filled from ``${ENV}`` arrive as text; Tryton wants numbers."""
+    if isinstance(value, list):
+        return [_ids(item) for item in value]
+    return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 def _clause(clause: Any) -> Any:

@@ -76,6 +76,9 @@ class ObjectOptions:
     external_key: str | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     fields: tuple[str, ...] = ()  # extra fields to read besides the profile's
+    context: Mapping[str, Any] = field(default_factory=dict)  # e.g. stock locations
+    # Read everything on every run: for values no stamp follows (stock quantities).
+    always_full: bool = False
 
 
 @dataclass
@@ -84,6 +87,7 @@ class _Object:
     description: ObjectDescription
     read_fields: list[str]
     profile: Profile | None
+    defaults: dict[str, Any] = field(default_factory=dict)
 
 
 class TrytonConnector:
@@ -117,14 +121,21 @@ class TrytonConnector:
         options = self._options(object_name)
         profile = PROFILES.get(options.model)
         raw: dict[str, Any] = await self.client.model(options.model, "fields_get", None)
+        # Required fields Tryton fills itself (company, currency) are not required of us.
+        candidates = [n for n, spec in raw.items() if spec.get("required")]
+        defaulted = set(
+            await self.client.model(options.model, "default_get", candidates) if candidates else {}
+        )
         fields: dict[str, FieldDescription] = {}
         for name, spec in raw.items():
             kind = _TYPES.get(str(spec.get("type")))
             if kind is None:
                 continue  # binary and the like: not synced
             selection = spec.get("selection")
-            required = bool(spec.get("required")) and not spec.get("readonly")
-            if profile and name in profile.numbered:
+            required = (
+                bool(spec.get("required")) and not spec.get("readonly") and name not in defaulted
+            )
+            if profile and name in profile.filled:
                 required = False
             fields[name] = FieldDescription(
                 name,
@@ -170,8 +181,35 @@ class TrytonConnector:
             if stamp not in read:
                 read.append(stamp)
         description = ObjectDescription(object_name, "id", fields, external_key=key)
-        self._described[object_name] = _Object(options, description, read, profile)
+        defaults = await self._defaults(object_name, options, fields)
+        self._described[object_name] = _Object(options, description, read, profile, defaults)
         return self._described[object_name]
+
+    async def _defaults(
+        self, object_name: str, options: ObjectOptions, fields: Mapping[str, FieldDescription]
+    ) -> dict[str, Any]:
+        """Create defaults, with ``{search: DOMAIN}`` values turned into the record's id, so
+        a config names a unit or a category by name, not by an id of one database."""
+        resolved: dict[str, Any] = {}
+        for name, value in options.defaults.items():
+            spec = fields.get(name)
+            if isinstance(value, Mapping) and "search" in value:
+                model = (spec.references if spec else None) or value.get("model")
+                found = await self.client.model(
+                    str(model), "search", [_clause(c) for c in value["search"]], 0, 1
+                )
+                if not found:
+                    raise ConfigError(
+                        f"system {self.name!r}: objects.{object_name}.defaults.{name}: no "
+                        f"{model} matches {value['search']!r}; create it in Tryton or change "
+                        "the search"
+                    )
+                # A many2many (a party's categories) is added to, not set.
+                value = [["add", [int(found[0])]]] if spec and spec.type == "json" else found[0]
+            elif spec and spec.type == "reference" and str(value).isdigit():
+                value = int(value)  # ids from ${ENV} arrive as text
+            resolved[name] = value
+        return resolved
 
     async def describe(self, object_name: str) -> ObjectDescription:
         return (await self._object(object_name)).description
@@ -189,7 +227,7 @@ class TrytonConnector:
             limit,
             [("last_modified_at", "ASC"), ("id", "ASC")],
             obj.read_fields,
-            context=_ALL,
+            context={**_ALL, **obj.options.context},
         )
         flat = [flatten_dotted(row) for row in rows]
         await self.shapes.expand(obj.options.model, flat)
@@ -201,6 +239,8 @@ class TrytonConnector:
         obj = await self._object(object_name)
         after: tuple[datetime, int] | None = None
         domain: list[Any] = []
+        if obj.options.always_full:
+            cursor = None
         if cursor:
             since = datetime.fromisoformat(cursor["ts"])
             after = (since, int(cursor["id"]))
@@ -335,13 +375,13 @@ class TrytonConnector:
         error = self._check(obj, op)
         if error:
             return {}, {}, None, error
-        values = dict(op.fields)
+        values = {name: _typed(obj.description.field(name), v) for name, v in op.fields.items()}
         values.pop("id", None)
         state: str | None = None
         if obj.profile and obj.profile.workflow and "state" in values:
             state = values.pop("state") or None
         if record_id is None:
-            values = {**obj.options.defaults, **values}
+            values = {**obj.defaults, **values}
             if op.external_key and obj.options.external_key:
                 values[obj.options.external_key] = op.external_key
         own, template, error = await self.shapes.split(obj.options.model, values, record_id)
@@ -545,6 +585,17 @@ def _timestamps(model: str, ops: Sequence[WriteOp]) -> dict[str, Any] | None:
     """Optimistic locking: Tryton refuses the write if the record changed since then."""
     stamps = {f"{model},{op.id}": op.if_match for op in ops if op.if_match}
     return {"_timestamp": stamps} if stamps else None
+
+
+def _typed(spec: FieldDescription | None, value: Any) -> Any:
+    """Native ids from the engine's look-ups are text; Tryton's references are numbers."""
+    if spec is not None and spec.type == "reference" and isinstance(value, str):
+        return int(value) if value.isdigit() else value
+    return value
+
+
+def _clause(clause: Any) -> Any:
+    return list(clause) if isinstance(clause, list | tuple) else clause
 
 
 def _native(row: dict[str, Any]) -> NativeRecord:

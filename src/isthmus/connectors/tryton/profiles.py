@@ -46,8 +46,9 @@ class Profile:
     virtual: Mapping[str, FieldDescription] = field(default_factory=dict)
     template_fields: frozenset[str] = frozenset()
     workflow: Workflow | None = None
-    # Required fields Tryton fills itself on create (a sequence), not the mapping.
-    numbered: frozenset[str] = frozenset()
+    # Required fields filled on create by Tryton (a sequence) or the connector (a
+    # product's template), never asked of the mapping.
+    filled: frozenset[str] = frozenset()
 
 
 def _virtual(*names: str, kind: Any = "string", **extra: Any) -> dict[str, FieldDescription]:
@@ -63,7 +64,7 @@ PROFILES: Mapping[str, Profile] = {
             **_virtual(*(f"address.{part}" for part in ADDRESS_PARTS)),
             **_virtual(*MECHANISMS),
         },
-        numbered=frozenset({"code"}),
+        filled=frozenset({"code"}),
     ),
     "party.contact_mechanism": Profile(
         read_fields=("party", "type", "value", "name", "comment", "active", *_STAMPS),
@@ -89,6 +90,7 @@ PROFILES: Mapping[str, Profile] = {
             {"name", "code", "list_price", "type", "salable", "default_uom", "sale_uom"}
             | {"account_category"}
         ),
+        filled=frozenset({"template"}),
     ),
     "product.price_list.line": Profile(
         read_fields=("price_list", "product", "quantity", "formula", "sequence", *_STAMPS),
