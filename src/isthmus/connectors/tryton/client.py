@@ -10,6 +10,8 @@ call. An expired session (401) logs in again, once.
 from __future__ import annotations
 
 import base64
+import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -124,7 +126,8 @@ class TrytonClient:
                 f"that {self.endpoint} is a trytond (8.x serves /<database>/rpc/)"
             )
         try:
-            payload = answer.json()
+            # Float fields (quantities) as Decimal: canonical values refuse floats.
+            payload = json.loads(answer.content, parse_float=Decimal)
         except ValueError:
             raise TransientError(f"{what}: Tryton's answer is not JSON") from None
         if payload.get("error") is not None:
