@@ -80,19 +80,7 @@ def sync(config: Path, *flows: str) -> Engine:
         try:
             reports = await engine.sync(list(flows) or None, options=RunOptions(retry=FAST))
             for report in reports:
-                print(report.flow, report.status, dict(report.counts), report.messages)
                 assert report.status in ("succeeded", "partial"), report
-            for letter in engine.store.dead_letters(status="open"):
-                print(
-                    "DEAD",
-                    letter.flow,
-                    letter.kind,
-                    letter.message,
-                    letter.field,
-                    letter.system,
-                    letter.native_id,
-                    letter.payload,
-                )
         finally:
             await engine.close()
         return engine
