@@ -21,7 +21,7 @@ the record is deleted again so a replay starts clean.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -421,7 +421,12 @@ class TrytonConnector:
             refused = await self._move(obj, created, state)
             if refused is not None:
                 # Leave nothing half-made behind: a replay creates the record again.
-                await self._discard(model, created)
+                if not await self._discard(obj, created):
+                    refused = replace(
+                        refused,
+                        message=f"{refused.message}; Tryton keeps {model} {created} as it "
+                        "is (it could not be deleted): delete it there before the replay",
+                    )
                 results[op.ref] = WriteResult(op.ref, "failed", error=refused)
                 continue
             results[op.ref] = WriteResult(op.ref, "created", str(created))
@@ -433,12 +438,22 @@ class TrytonConnector:
         variant = {row["id"]: row["products"][0] for row in rows}
         return [variant[i] if isinstance(i, int) else i for i in ids]
 
-    async def _discard(self, model: str, record_id: int) -> None:
-        try:
-            await self.client.model(model, "delete", [record_id])
-        except TrytonFault:
-            # Tryton keeps it (a numbered document); the replay finds it by its key.
-            return
+    async def _discard(self, obj: _Object, record_id: int) -> bool:
+        """Delete a record whose workflow was refused; a quoted sale is cancelled first
+        (Tryton deletes only drafts and cancelled ones). False when Tryton keeps it."""
+        model = obj.options.model
+        workflow = obj.profile.workflow if obj.profile else None
+        for step in ("delete", "cancel"):
+            try:
+                if step == "cancel":
+                    if workflow is None or workflow.cancel is None:
+                        return False
+                    await self.client.model(model, workflow.cancel, [record_id])
+                await self.client.model(model, "delete", [record_id])
+                return True
+            except TrytonFault:
+                continue
+        return False
 
     async def _move(self, obj: _Object, record_id: int, target: str | None) -> RecordError | None:
         """Press the workflow buttons that take the record to ``target``."""
