@@ -197,3 +197,34 @@ def test_without_overlap_a_cursor_after_the_last_change_reads_nothing(
 def test_bad_options_are_config_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_connector("tryton", "erp", options)
+
+
+def test_an_invoice_created_as_posted_is_validated_then_posted(tryton: TrytonServer) -> None:
+    rpc = Rpc(tryton)
+    (party,) = rpc(
+        "party.party", "create", [{"name": "Billed Ltd", "addresses": [["create", [{}]]]}]
+    )
+    (address,) = rpc("party.address", "search", [("party", "=", party)])
+    rpc.close()
+    line = {"account": tryton.ids["revenue"], "quantity": 2.0, "unit_price": Decimal("12.50")}
+    invoice = {
+        "type": "out",
+        "party": str(party),
+        "invoice_address": str(address),
+        "account": str(tryton.ids["receivable"]),
+        "journal": str(tryton.ids["revenue_journal"]),
+        # Invoice lines are not a virtual field: Tryton's own one2many commands pass as is.
+        "lines": [["create", [line]]],
+        "state": "posted",
+    }
+
+    async def scenario(erp: TrytonConnector) -> None:
+        (created,) = await erp.write("account.invoice", [WriteOp("i", "create", invoice)])
+        assert created.ok, created
+        (read,) = (await erp.read_by_ids("account.invoice", [created.id or ""])).values()
+        assert read.fields["state"] == "posted"
+        assert read.fields["number"], "Tryton numbered it when posting"
+        assert read.fields["total_amount"] == Decimal("25.00")
+        assert [ln["quantity"] for ln in read.fields["lines"]] == [Decimal(2)]
+
+    run(tryton, scenario)

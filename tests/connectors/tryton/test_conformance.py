@@ -9,6 +9,7 @@ import pytest
 from isthmus.connectors.base import NativeFields
 from isthmus.testing.conformance import ConformanceCase, ConformanceSubject, ConnectorConformance
 from tests.connectors.tryton.conftest import connector
+from tests.connectors.tryton.rpc import Rpc
 from tests.connectors.tryton.server import TrytonServer
 
 # The suite creates records numbered 1, 2, 3... in every test; one database serves the
@@ -37,3 +38,36 @@ class TestTrytonConnector(ConnectorConformance):
     @pytest.fixture
     def conformance(self, tryton: TrytonServer) -> ConformanceCase:
         return ConformanceCase(lambda: connector(tryton), _subject(next(_RUNS)))
+
+
+def _sales(run: int, party: int) -> ConformanceSubject:
+    def make(n: int) -> NativeFields:
+        return {"party": str(party), "description": f"Sale {run}-{n}", "comment": "as ordered"}
+
+    def edit(fields: NativeFields) -> NativeFields:
+        return {"description": f"{fields['description']} (changed)", "comment": "revised"}
+
+    return ConformanceSubject(
+        object_name="sale.sale",
+        make=make,
+        edit=edit,
+        compare=("description", "comment"),
+        lookup_field="description",
+        invalid=({"party": str(party), "invoice_method": "bogus"}, "invoice_method"),
+    )
+
+
+class TestTrytonConnectorWithAnExternalKey(ConnectorConformance):
+    """Sales, with the customer reference as the idempotency key field."""
+
+    @pytest.fixture
+    def conformance(self, tryton: TrytonServer) -> ConformanceCase:
+        rpc = Rpc(tryton)
+        try:
+            (party,) = rpc("party.party", "create", [{"name": "Conformance customer"}])
+        finally:
+            rpc.close()
+        return ConformanceCase(
+            lambda: connector(tryton, objects={"sale.sale": {"external_key": "reference"}}),
+            _sales(next(_RUNS), party),
+        )

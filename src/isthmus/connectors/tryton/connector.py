@@ -104,8 +104,14 @@ class TrytonConnector:
         self.client = client
         self.objects = dict(objects or {})
         self.overlap = overlap
+        # Upserts are a look-up by the object's external key, then a create or an update
+        # (Tryton has no upsert call); only objects with an external_key offer them.
         self.capabilities = Capabilities(
-            batch_size=batch_size, webhooks=False, delete_feed=False, lookup=True
+            batch_size=batch_size,
+            webhooks=False,
+            delete_feed=False,
+            lookup=True,
+            upsert_by_external_id=True,
         )
         self.shapes = Shapes(client)
         self._described: dict[str, _Object] = {}
