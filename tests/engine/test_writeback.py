@@ -38,3 +38,11 @@ def test_kinds_narrow_what_is_marked() -> None:
     outcomes = [_outcome("a", RecordError("validation", "bad value"))]
     spec = WriteBackConfig(field="Status__c", value="Refused", kinds=["business"])
     assert rejection_ops(outcomes, spec) == []
+
+
+def test_a_record_refused_before_that_goes_through_is_cleared() -> None:
+    outcomes = [_outcome("a", None), _outcome("b", None)]
+    spec = WriteBackConfig(field="S", message_field="M", cleared_value="Synced")
+    (op,) = rejection_ops(outcomes, spec, refused_before={"b"})
+    assert (op.id, op.fields) == ("b", {"S": "Synced", "M": None})
+    assert rejection_ops(outcomes, WriteBackConfig(field="S"), refused_before={"b"}) == []

@@ -194,6 +194,8 @@ class WriteBackConfig(_Strict):
     field: str  # the native status field of the origin object (Sync_Status__c)
     value: str = "Error"
     message_field: str | None = None  # a native text field for the refusal's message
+    # Written (and the message emptied) when a record refused before goes through.
+    cleared_value: str | None = None
     max_length: int = Field(default=255, ge=1)
     system: str | None = None  # the system written back to (default: the flow's source)
     kinds: list[RejectionKind] = Field(default_factory=_REJECTION_KINDS.copy)

@@ -212,6 +212,7 @@ class FlowRunner:
             origin,
             self.flow.config.source.system,
             self.report,
+            lambda: self._refused(origin.system),
         )
         with self.store.unit_of_work() as uow:
             for item in gathered.observed.values():
@@ -239,6 +240,19 @@ class FlowRunner:
             set_cursor(uow, self.ctx, origin.system, origin.object_name, cursor)
             if after is not None:
                 after(uow)
+
+    def _refused(self, system: str) -> set[str]:
+        """Records of ``system`` this flow holds dead letters for (rejection write-back)."""
+        return {
+            letter.native_id
+            for status in ("open", "waiting")
+            for letter in self.store.dead_letters(
+                flow=self.flow.name,
+                status=status,
+                limit=100_000,
+            )
+            if letter.system == system
+        }
 
     def _record_suggestions(
         self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding, partner: SideBinding

@@ -88,6 +88,18 @@ def sync(config: Path, *flows: str) -> Engine:
     return asyncio.run(run())
 
 
+def replay(config: Path, letter_id: int) -> None:
+    async def run() -> None:
+        engine = Engine.from_config(load_config(config))
+        try:
+            (report,) = await engine.replay([letter_id], actor="test")
+            assert report.status == "succeeded", report
+        finally:
+            await engine.close()
+
+    asyncio.run(run())
+
+
 def soql(org: RunningSandbox, query: str) -> list[dict[str, Any]]:
     with org.http() as client:
         answer = client.get(f"{API}/query", params={"q": query})
@@ -361,3 +373,11 @@ def test_a_credit_limit_refusal_is_a_business_dead_letter_and_marks_the_order(
     assert crm_order["Sync_Status__c"] == "Error"
     (sale,) = rpc.find("sale.sale", [("id", "=", sale["id"])], ["state"])
     assert sale["state"] in ("draft", "quotation"), "Tryton did not confirm the sale"
+
+    # Accounting raises the limit; the dead letter is replayed; the order goes through.
+    rpc("party.party", "write", [party["id"]], {"credit_limit_amount": Decimal(1000)})
+    replay(config, letter.id or 0)
+    (sale,) = rpc.find("sale.sale", [("id", "=", sale["id"])], ["state"])
+    assert sale["state"] == "processing"
+    (crm_order,) = soql(org, f"SELECT Sync_Status__c FROM Order WHERE Id = '{order}'")
+    assert crm_order["Sync_Status__c"] == "Synced", "the CRM sees the refusal is over"

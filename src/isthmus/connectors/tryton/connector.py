@@ -237,6 +237,16 @@ class TrytonConnector:
         )
         flat = [flatten_dotted(row) for row in rows]
         await self.shapes.expand(obj.options.model, flat)
+        # References read as text, like the engine's native ids: a party 5 read back must
+        # equal the "5" a look-up wrote, or every update would send it again.
+        references = [n for n, f in obj.description.fields.items() if f.type == "reference"]
+        for row in flat:
+            for name in references:
+                if isinstance(row.get(name), int):
+                    row[name] = str(row[name])
+            for line in row.get("lines") or ():
+                if isinstance(line, dict) and isinstance(line.get("product"), int):
+                    line["product"] = str(line["product"])
         return [_native(row) for row in flat]
 
     async def read_changes(
