@@ -37,7 +37,7 @@ def _subject(run: int) -> ConformanceSubject:
 class TestTrytonConnector(ConnectorConformance):
     @pytest.fixture
     def conformance(self, tryton: TrytonServer) -> ConformanceCase:
-        return ConformanceCase(lambda: connector(tryton), _subject(next(_RUNS)))
+        return ConformanceCase(lambda: connector(tryton, batch_size=25), _subject(next(_RUNS)))
 
 
 def _sales(run: int, party: int) -> ConformanceSubject:
@@ -68,6 +68,8 @@ class TestTrytonConnectorWithAnExternalKey(ConnectorConformance):
         finally:
             rpc.close()
         return ConformanceCase(
-            lambda: connector(tryton, objects={"sale.sale": {"external_key": "reference"}}),
+            lambda: connector(
+                tryton, batch_size=25, objects={"sale.sale": {"external_key": "reference"}}
+            ),
             _sales(next(_RUNS), party),
         )

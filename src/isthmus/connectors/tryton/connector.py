@@ -260,32 +260,28 @@ class TrytonConnector:
         if cursor:
             since = datetime.fromisoformat(cursor["ts"])
             after = (since, int(cursor["id"]))
-            domain = [("last_modified_at", ">=", since - self.overlap)]
+            domain = (
+                [("last_modified_at", ">=", since - self.overlap)]
+                if self.overlap
+                else [_after(since, after[1])]
+            )
         last: Cursor = dict(cursor or {})
         sent = False
         while True:
-            records = await self._search_read(obj, domain, limit=page_size)
+            raw = await self._search_read(obj, domain, limit=page_size)
+            records = raw
             if after is not None and not self.overlap:
-                records = [r for r in records if _position(r) > after]
-            if records:
-                tail = records[-1]
-                if tail.modified_at is not None:
-                    last = {"ts": tail.modified_at.isoformat(), "id": tail.id}
-                    # The next page: strictly after this record in (stamp, id) order.
-                    domain = [
-                        [
-                            "OR",
-                            ("last_modified_at", ">", tail.modified_at),
-                            [
-                                ("last_modified_at", "=", tail.modified_at),
-                                ("id", ">", int(tail.id)),
-                            ],
-                        ]
-                    ]
+                records = [r for r in raw if _position(r) > after]
+            if raw:
+                tail = raw[-1]
+                # Every record has a stamp (coalesce of write and create dates).
+                assert tail.modified_at is not None
+                last = {"ts": tail.modified_at.isoformat(), "id": tail.id}
+                domain = [_after(tail.modified_at, int(tail.id))]
             if records or not sent:
                 yield ChangePage(records, dict(last), full=cursor is None)
                 sent = True
-            if len(records) < page_size:
+            if len(raw) < page_size:
                 return
 
     async def read_by_ids(self, object_name: str, ids: Sequence[str]) -> dict[str, NativeRecord]:
@@ -616,6 +612,15 @@ def _timestamps(model: str, ops: Sequence[WriteOp]) -> dict[str, Any] | None:
     """Optimistic locking: Tryton refuses the write if the record changed since then."""
     stamps = {f"{model},{op.id}": op.if_match for op in ops if op.if_match}
     return {"_timestamp": stamps} if stamps else None
+
+
+def _after(stamp: datetime, record_id: int) -> list[Any]:
+    """Strictly after ``(stamp, id)`` in the change feed's order."""
+    return [
+        "OR",
+        ("last_modified_at", ">", stamp),
+        [("last_modified_at", "=", stamp), ("id", ">", record_id)],
+    ]
 
 
 def _typed(spec: FieldDescription | None, value: Any) -> Any:
