@@ -395,3 +395,26 @@ def test_a_credit_limit_refusal_is_a_business_dead_letter_and_marks_the_order(
     assert sale["state"] == "processing"
     (crm_order,) = soql(org, f"SELECT Sync_Status__c FROM Order WHERE Id = '{order}'")
     assert crm_order["Sync_Status__c"] == "Synced", "the CRM sees the refusal is over"
+
+
+def test_a_party_deleted_in_tryton_is_found_by_reconciliation(
+    config: Path, org: RunningSandbox, rpc: Rpc
+) -> None:
+    sf_create(org, "Account", {"Name": "Gone Soon", "AccountNumber": "C-3003"})
+    sync(config, "customers")
+    (party,) = rpc.find("party.party", [("code", "=", "C-3003")], ["id"])
+    rpc("party.party", "delete", [party["id"]])
+
+    async def reconcile() -> Any:
+        engine = Engine.from_config(load_config(config))
+        try:
+            (report,) = await engine.reconcile(["customers"])
+            return report
+        finally:
+            await engine.close()
+
+    report = asyncio.run(reconcile())
+    orphaned = [d for d in report.drifts if d.kind == "orphaned"]
+    assert [(d.system, d.native_id) for d in orphaned] == [("erp", str(party["id"]))], (
+        "Tryton keeps no tombstones: reconciliation finds the delete the feed cannot see"
+    )
