@@ -69,7 +69,11 @@ def test_a_sale_is_confirmed_through_its_buttons_on_postgresql(
             )
             assert party.ok, party
             assert product.ok, product
-            line = {"product": product.id, "quantity": "3", "unit_price": "80"}
+            # No price on the line: the product's list price (80) is taken.
+            await erp.write(
+                "product.product", [WriteOp("lp", "update", {"list_price": "80"}, id=product.id)]
+            )
+            line = {"product": product.id, "quantity": "3"}
             (sale,) = await erp.write(
                 "sale.sale",
                 [

@@ -198,6 +198,7 @@ class Shapes:
         self.client = client
         self._countries: dict[str, int] = {}
         self._sale_units: dict[int, int] = {}
+        self._list_prices: dict[int, Any] = {}
 
     # -- reading -----------------------------------------------------------------------
 
@@ -407,17 +408,23 @@ class Shapes:
         product = int(line["product"])
         if product not in self._sale_units:
             rows = await self.client.model(
-                "product.product", "read", [product], ["template.sale_uom"]
+                "product.product", "read", [product], ["template.sale_uom", "list_price_used"]
             )
-            self._sale_units[product] = int(flatten_dotted(rows[0])["template.sale_uom"])
+            row = flatten_dotted(rows[0])
+            self._sale_units[product] = int(row["template.sale_uom"])
+            self._list_prices[product] = row.get("list_price_used")
         created: Values = {
             "type": "line",
             "product": product,
             "unit": self._sale_units[product],
             "quantity": float(line.get("quantity") or 1),
         }
-        if line.get("unit_price") is not None:
-            created["unit_price"] = Decimal(str(line["unit_price"]))
+        # A raw create computes no price: the line's own, else the product's list price.
+        price = line.get("unit_price")
+        if price is None:
+            price = self._list_prices.get(product)
+        if price is not None:
+            created["unit_price"] = Decimal(str(price))
         if line.get("description"):
             created["description"] = str(line["description"])
         return created
