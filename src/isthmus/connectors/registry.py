@@ -34,6 +34,12 @@ def _business_central(name: str, options: dict[str, Any]) -> Connector:
     return from_config(name, options)
 
 
+def _tryton(name: str, options: dict[str, Any]) -> Connector:
+    from isthmus.connectors.tryton import from_config
+
+    return from_config(name, options)
+
+
 def _memory(name: str, options: dict[str, Any]) -> Connector:
     from isthmus.testing.config import from_config
 
@@ -45,6 +51,7 @@ FACTORIES: dict[str, ConnectorFactory] = {
     "memory": _memory,
     "salesforce": _salesforce,
     "business_central": _business_central,
+    "tryton": _tryton,
 }
 
 

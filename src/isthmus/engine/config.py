@@ -184,6 +184,28 @@ class SafetyConfig(_Strict):
     min_links: int = Field(default=20, ge=0)
 
 
+RejectionKind = Literal["business", "validation", "conflict", "not_found"]
+_REJECTION_KINDS: list[RejectionKind] = ["business", "validation"]
+
+
+class WriteBackConfig(_Strict):
+    """``on_rejection.write_back``: mark the origin record when the other side refuses it,
+    so the person who entered it sees why (e.g. a CRM order an ERP refused)."""
+
+    field: str  # the native status field of the origin object (Sync_Status__c)
+    value: str = "Error"
+    message_field: str | None = None  # a native text field for the refusal's message
+    # Written (and the message emptied) when a record refused before goes through.
+    cleared_value: str | None = None
+    max_length: int = Field(default=255, ge=1)
+    system: str | None = None  # the system written back to (default: the flow's source)
+    kinds: list[RejectionKind] = Field(default_factory=_REJECTION_KINDS.copy)
+
+
+class RejectionConfig(_Strict):
+    write_back: WriteBackConfig | None = None
+
+
 class FlowConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     entity: str
@@ -196,6 +218,7 @@ class FlowConfig(_Strict):
     conflict: ConflictConfig = ConflictConfig()
     on_delete: DeleteConfig = DeleteConfig()
     on_partner_missing: PartnerMissingAction = "review"
+    on_rejection: RejectionConfig = RejectionConfig()
     match: MatchConfig = MatchConfig()
     safety: SafetyConfig = SafetyConfig()
     page_size: int = Field(default=1000, ge=1, le=100_000)

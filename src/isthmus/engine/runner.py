@@ -36,6 +36,7 @@ from isthmus.engine.resolver import StoreResolver
 from isthmus.engine.retry import RetryPolicy
 from isthmus.engine.safety import SafetyValve
 from isthmus.engine.sides import SideBinding
+from isthmus.engine.writeback import write_back_rejections
 from isthmus.errors import LookupUnresolved
 from isthmus.mapping import MappingError
 from isthmus.match.review import held_letter, suggestion_details, suggestion_item
@@ -213,6 +214,14 @@ class FlowRunner:
     ) -> None:
         """Send the plans' writes, then commit everything the page did in one unit of work."""
         outcomes = await self._execute(plans, origin, partner, gathered, resolver)
+        await write_back_rejections(
+            outcomes,
+            self.flow.config.on_rejection.write_back,
+            origin,
+            self.flow.config.source.system,
+            self.report,
+            lambda: self._refused(origin.system),
+        )
         with self.store.unit_of_work() as uow:
             for item in gathered.observed.values():
                 if item.error is not None or item.waiting_on is not None:
@@ -239,6 +248,19 @@ class FlowRunner:
             set_cursor(uow, self.ctx, origin.system, origin.object_name, cursor)
             if after is not None:
                 after(uow)
+
+    def _refused(self, system: str) -> set[str]:
+        """Records of ``system`` this flow holds dead letters for (rejection write-back)."""
+        return {
+            letter.native_id
+            for status in ("open", "waiting")
+            for letter in self.store.dead_letters(
+                flow=self.flow.name,
+                status=status,
+                limit=100_000,
+            )
+            if letter.system == system
+        }
 
     def _record_suggestions(
         self, uow: UnitOfWork, gathered: Gathered, origin: SideBinding, partner: SideBinding

@@ -99,6 +99,13 @@ def test_order_limit_offset() -> None:
     assert soql.parse("SELECT Id FROM Account ORDER BY Name DESC").order_by[0].nulls_last
 
 
+def test_the_order_object_is_a_name_after_from() -> None:
+    query = soql.parse("SELECT Id FROM Order ORDER BY SystemModstamp")
+    assert query.object_name == "Order"
+    assert query.order_by == (soql.OrderItem(F(("SystemModstamp",))),)
+    assert soql.parse("SELECT Id FROM Order").object_name == "Order"
+
+
 @pytest.mark.parametrize(
     ("text", "column", "token"),
     [

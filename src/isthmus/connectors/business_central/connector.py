@@ -29,6 +29,7 @@ from isthmus.connectors.business_central.client import BusinessCentralClient, bo
 from isthmus.connectors.business_central.describe import (
     DEFAULT_KEYS,
     LINES,
+    Properties,
     entity_types,
     to_description,
 )
@@ -72,7 +73,7 @@ class BusinessCentralConnector:
         self.reader = Reader(client, self.seen, expand=dict(LINES))
         self.writer = Writer(client, self.seen)
         self.subscriptions = Subscriptions(client, subscriptions) if subscriptions else None
-        self._metadata: dict[str, list[tuple[str, str]]] | None = None
+        self._metadata: dict[str, Properties] | None = None
         self._described: dict[str, ObjectDescription] = {}
 
     async def describe(self, object_name: str) -> ObjectDescription:
@@ -90,7 +91,7 @@ class BusinessCentralConnector:
                     f"entity sets: {known}"
                 )
             key = self.external_keys.get(object_name)
-            if key and key not in dict(properties):
+            if key and key not in {prop[0] for prop in properties}:
                 raise IsthmusError(
                     f"{self.name}: objects.{object_name}.external_key names {key!r}, which "
                     f"{object_name} does not have"

@@ -59,19 +59,22 @@ LINES: Mapping[str, str] = {
 _NS = {"edm": "http://docs.oasis-open.org/odata/ns/edm"}
 
 
-def entity_types(metadata: str) -> dict[str, list[tuple[str, str]]]:
-    """Entity set name -> [(property, EDM type)] from an EDMX document."""
+Properties = list[tuple[str, str, int | None]]  # (name, EDM type, MaxLength)
+
+
+def entity_types(metadata: str) -> dict[str, Properties]:
+    """Entity set name -> [(property, EDM type, MaxLength)] from an EDMX document."""
     try:
         root = ElementTree.fromstring(metadata)
     except ElementTree.ParseError as error:
         raise IsthmusError(f"Business Central's $metadata is not XML: {error}") from None
-    types: dict[str, list[tuple[str, str]]] = {}
+    types: dict[str, Properties] = {}
     for entity in root.iter(f"{{{_NS['edm']}}}EntityType"):
         types[entity.get("Name", "")] = [
-            (prop.get("Name", ""), prop.get("Type", "Edm.String"))
+            (prop.get("Name", ""), prop.get("Type", "Edm.String"), _length(prop.get("MaxLength")))
             for prop in entity.findall("edm:Property", _NS)
         ]
-    sets: dict[str, list[tuple[str, str]]] = {}
+    sets: dict[str, Properties] = {}
     for entity_set in root.iter(f"{{{_NS['edm']}}}EntitySet"):
         type_name = entity_set.get("EntityType", "").rsplit(".", 1)[-1]
         if type_name in types:
@@ -79,16 +82,21 @@ def entity_types(metadata: str) -> dict[str, list[tuple[str, str]]]:
     return sets
 
 
+def _length(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
 def to_description(
-    set_name: str, properties: list[tuple[str, str]], external_key: str | None
+    set_name: str, properties: Properties, external_key: str | None
 ) -> ObjectDescription:
     fields: dict[str, FieldDescription] = {}
-    for name, edm in properties:
+    for name, edm, length in properties:
         kind = _EDM.get(edm, "string")
         read_only = name in COMPUTED or (name == "number" and set_name in NUMBERED_BY_BC)
         fields[name] = FieldDescription(
             name,
             "reference" if kind == "id" and name != "id" else kind,
+            length=length,
             read_only=read_only and name != external_key,
             external_id=name == external_key,
         )

@@ -9,8 +9,10 @@ already passed; with an overlap, the engine's content hashes make re-reads free.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from isthmus.connectors.base import ChangePage, Cursor, NativeRecord
@@ -45,7 +47,9 @@ async def query_pages(
         what=f"SOQL {soql[:80]}",
     )
     while True:
-        body = answer.json()
+        # Numbers as Decimal: canonical money refuses floats (a price of 25.5 read as a
+        # float would dead-letter every record that carries one).
+        body = json.loads(answer.content, parse_float=Decimal)
         yield list(body.get("records", []))
         next_url = body.get("nextRecordsUrl")
         if body.get("done", True) or not next_url:

@@ -31,6 +31,7 @@ class Property:
     name: str
     edm_type: str = "Edm.String"
     nullable: bool = True
+    max_length: int | None = None  # for strings: the longest value the service stores
 
     def __post_init__(self) -> None:
         if self.edm_type not in EDM_TYPES:
@@ -112,9 +113,10 @@ class ServiceModel:
             lines.append(f"<Key><PropertyRef Name={quoteattr(etype.key)}/></Key>")
             for prop in etype.properties:
                 nullable = "true" if prop.nullable and prop.name != etype.key else "false"
+                length = f' MaxLength="{prop.max_length}"' if prop.max_length else ""
                 lines.append(
                     f"<Property Name={quoteattr(prop.name)} Type={quoteattr(prop.edm_type)}"
-                    f' Nullable="{nullable}"/>'
+                    f' Nullable="{nullable}"{length}/>'
                 )
             for nav in etype.navigation:
                 target = f"{ns}.{nav.target_type}"

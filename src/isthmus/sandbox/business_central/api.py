@@ -27,6 +27,7 @@ from isthmus.sandbox.business_central.documents import (
 from isthmus.sandbox.business_central.entities import (
     DECIMAL_FIELDS,
     LINE_SETS,
+    MAX_LENGTHS,
     SPEC_BY_SET,
     field_names,
 )
@@ -307,6 +308,15 @@ class BusinessCentralApi:
                     # empty read-only value asks for nothing, so it is ignored.
                     continue
                 raise ApiError(400, "BadRequest_ReadOnly", f"The property {name!r} is read-only.")
+            limit = MAX_LENGTHS.get(name)
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                # BC's own words for a value longer than its Text/Code field.
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"The length of the string is {len(value)}, but it must be less than or "
+                    f"equal to {limit} characters. Field: '{name}'.",
+                )
             is_decimal = name in DECIMAL_FIELDS[set_name] and value is not None
             result[name] = to_decimal(value, name) if is_decimal else value
         return result

@@ -311,13 +311,48 @@ def field_names(spec: EntitySpec) -> frozenset[str]:
     return frozenset({"id", "lastModifiedDateTime", *(name for name, _ in spec.fields)})
 
 
+# Lengths of BC's text fields (Code[20], Text[100] ...), as its API pages declare them.
+MAX_LENGTHS = {
+    "number": 20,
+    "displayName": 100,
+    "name": 100,
+    "addressLine1": 100,
+    "addressLine2": 50,
+    "city": 30,
+    "state": 30,
+    "country": 10,
+    "postalCode": 20,
+    "phoneNumber": 30,
+    "email": 80,
+    "website": 80,
+    "salespersonCode": 20,
+    "taxRegistrationNumber": 20,
+    "currencyCode": 10,
+    "externalDocumentNumber": 35,
+    "customerNumber": 20,
+    "customerName": 100,
+    "description": 100,
+    "jobTitle": 30,
+    "unitOfMeasureCode": 10,
+    "lineObjectNumber": 20,
+    "sellToAddressLine1": 100,
+    "sellToCity": 30,
+    "sellToCountry": 10,
+    "sellToPostCode": 20,
+}
+
+
+def max_length(name: str, edm_type: str) -> int | None:
+    return MAX_LENGTHS.get(name) if edm_type == S else None
+
+
 def build_model() -> ServiceModel:
     """The OData service model behind ``$metadata``."""
     model = ServiceModel("Microsoft.NAV")
     for spec in SPECS:
         props = (
             Property("id", G, nullable=False),
-            *(Property(n, t) for n, t in spec.fields),
+            *(Property(n, t, max_length=max_length(n, t)) for n, t in spec.fields),
             Property("lastModifiedDateTime", DT),
         )
         nav: tuple[NavigationProperty, ...] = ()

@@ -221,6 +221,14 @@ class _Parser:
             raise self.fail()
         return self.advance()
 
+    def object_name(self) -> Token:
+        # Salesforce's Order object shares its name with ORDER BY: after FROM, ``Order``
+        # not followed by BY is the object.
+        following = self.tokens[self.index + 1] if self.current.kind != "end" else self.current
+        if self.current.is_word("ORDER") and not following.is_word("BY"):
+            return self.advance()
+        return self.name()
+
     def query(self) -> Query:
         self.expect_word("SELECT")
         items = [self.select_item()]
@@ -228,7 +236,7 @@ class _Parser:
             self.advance()
             items.append(self.select_item())
         self.expect_word("FROM")
-        object_token = self.name()
+        object_token = self.object_name()
         where = None
         if self.current.is_word("WHERE"):
             self.advance()
