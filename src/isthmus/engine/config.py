@@ -26,6 +26,7 @@ from pydantic import (
 from isthmus.engine.policy import ConflictRule, DeleteAction, Direction, PartnerMissingAction
 from isthmus.errors import ConfigError
 from isthmus.match.fuzzy import FuzzyRules
+from isthmus.queue.config import QueueConfig
 from isthmus.yamlsource import YamlDocument, load_yaml_file, parse_yaml
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -53,6 +54,9 @@ class RateLimitConfig(_Strict):
 
     per_second: float = Field(gt=0)
     burst: int = Field(default=1, ge=1)
+    # Calls per UTC day (the vendor's daily API allowance); shared by every worker in
+    # distributed mode.
+    daily: int | None = Field(default=None, ge=1)
 
 
 class SystemConfig(_Strict):
@@ -233,6 +237,8 @@ class IsthmusConfig(_Strict):
     systems: dict[str, SystemConfig]
     mappings: list[str] = Field(default_factory=list)
     flows: list[FlowConfig]
+    # Embedded by default; a broker for many workers (docs/deployment.md).
+    queue: QueueConfig = Field(default_factory=QueueConfig)
 
 
 class LoadedConfig:
