@@ -19,7 +19,7 @@ def write_config(
     queue_name: str,
     *,
     batch: int = 200,
-    poll: str = "1s",
+    poll: str = "0.25s",
     page_size: int = 2000,
     flow: dict[str, Any] | None = None,
 ) -> Path:

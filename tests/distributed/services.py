@@ -8,6 +8,7 @@ are started by .ci/run. When one is unreachable the tests skip, except under CI 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -60,8 +61,27 @@ def fresh_database(prefix: str = "isthmus_dist") -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def unique_queue_name(prefix: str = "isthmus.test") -> Iterator[str]:
+    """A queue name of this test alone (parallel runs never share one); deleted after."""
+    name = f"{prefix}.{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        asyncio.run(delete_queue(name))
+
+
 def unique_queue(prefix: str = "isthmus.test") -> str:
     return f"{prefix}.{uuid.uuid4().hex[:12]}"
+
+
+async def delete_queue(name: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ received, write by write.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,14 +27,22 @@ from tests.distributed.pairs import PAIRS, SystemPair
 from tests.distributed.services import (
     fresh_database,
     require_rabbitmq,
-    unique_queue,
+    unique_queue_name,
     wait_until,
 )
 
 RECORDS = 20_000
 # (when the target holds this many records, change these records to this version)
-ROUNDS = [(2_000, range(0, 4_000), 1), (6_000, range(0, 2_000), 2), (12_000, range(2_000, 6_000), 3)]
+ROUNDS = [
+    (2_000, range(0, 4_000), 1),
+    (6_000, range(0, 2_000), 2),
+    (12_000, range(2_000, 6_000), 3),
+]
 KILL_AT = 6_000  # kill a worker when the target holds this many records
+# Then a hot set changes again and again, a poll apart, so that items naming the same
+# records are in the queue together and workers take them at the same time.
+HOT = range(6_000, 6_400)
+HOT_VERSIONS = range(4, 10)
 
 
 def expected_version(number: int) -> int:
@@ -41,7 +50,7 @@ def expected_version(number: int) -> int:
     for _, numbers, version in ROUNDS:
         if number in numbers:
             final = version
-    return final
+    return HOT_VERSIONS[-1] if number in HOT else final
 
 
 @pytest.fixture(params=sorted(PAIRS))
@@ -61,8 +70,12 @@ def test_three_workers_one_killed_no_duplicate_no_loss_in_order(
 ) -> None:
     systems, database = pair
     systems.seed(RECORDS)
-    config = write_config(tmp_path, systems, database, unique_queue())
-    cluster = Cluster(tmp_path, config)
+    with unique_queue_name() as queue:
+        run_cluster(systems, Cluster(tmp_path, write_config(tmp_path, systems, database, queue)))
+    check_result(systems, database)
+
+
+def run_cluster(systems: SystemPair, cluster: Cluster) -> None:
     try:
         cluster.start_scheduler()
         victim = cluster.start_worker()
@@ -77,6 +90,9 @@ def test_three_workers_one_killed_no_duplicate_no_loss_in_order(
             systems.update(numbers, version)
             if threshold == KILL_AT:
                 victim.start()  # the same worker, restarted
+        for version in HOT_VERSIONS:
+            systems.update(HOT, version)
+            time.sleep(0.3)  # about one poll: each round becomes items of its own
         wanted = {n: expected_version(n) for n in range(RECORDS)}
 
         def converged() -> bool:
@@ -90,6 +106,8 @@ def test_three_workers_one_killed_no_duplicate_no_loss_in_order(
     finally:
         cluster.stop()
 
+
+def check_result(systems: SystemPair, database: str) -> None:
     seen = systems.target()
     # No duplicate: one target row per source record; no loss: every record arrived.
     assert sorted(seen) == list(range(RECORDS))
