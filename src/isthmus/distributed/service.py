@@ -19,7 +19,31 @@ from isthmus.engine.engine import Engine
 from isthmus.engine.report import RunReport
 from isthmus.engine.scheduler import Scheduler
 from isthmus.errors import ConfigError
+from isthmus.queue.base import WorkItem
 from isthmus.queue.rabbitmq import RabbitQueue
+
+
+class SchedulerQueue:
+    """The scheduler's side of the broker: flows paused through this process's API are
+    not queued by the schedule or by webhooks (a run asked for by a person still is)."""
+
+    def __init__(self, engine: Engine, publisher: RabbitQueue) -> None:
+        self.engine = engine
+        self.publisher = publisher
+
+    async def put(self, item: WorkItem) -> bool:
+        if item.flow in self.engine.paused and item.trigger in ("schedule", "webhook"):
+            return False
+        return await self.publisher.put(item)
+
+    async def get(self) -> WorkItem:
+        raise RuntimeError("the scheduler of distributed mode does no work: workers do")
+
+    def done(self, item: WorkItem) -> None:
+        return None
+
+    def depth(self) -> int:
+        return 0  # nothing waits in this process; the broker holds the queue
 
 
 def distributed_dsn(engine: Engine) -> str:
@@ -78,7 +102,7 @@ async def serve_scheduler(
         stack.push_async_callback(publisher.close)
         leader = LeaderLock(dsn, engine.loaded.config.queue.name)
         stack.push_async_callback(leader.close)
-        scheduler.queue = publisher
+        scheduler.queue = SchedulerQueue(engine, publisher)
         scheduler.leader = leader.check
         worker: Worker | None = None
         working: asyncio.Task[None] | None = None
