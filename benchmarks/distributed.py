@@ -12,16 +12,18 @@ Run alone with ``python -m benchmarks.distributed`` (DIST_ROWS=N, default 20,000
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 from tests.distributed.cluster import Cluster
 from tests.distributed.services import (
     AMQP_URL,
+    ISTHMUS,
     fresh_database,
     unique_queue_name,
 )
@@ -79,7 +81,11 @@ class Measured:
 
 
 def measure(workers: int, rows: int, batch: int = 200) -> Measured:
-    """Sync ``rows`` products with ``workers`` worker processes; time it."""
+    """Sync ``rows`` products with ``workers`` worker processes; time it.
+
+    ``workers=0`` is the single-node baseline: one `isthmus sync` process, same
+    databases, the embedded queue.
+    """
     with (
         tempfile.TemporaryDirectory() as folder,
         fresh_database("isthmus_bench") as url,
@@ -87,52 +93,83 @@ def measure(workers: int, rows: int, batch: int = 200) -> Measured:
     ):
         directory = Path(folder)
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        SOURCE.create_all(engine)
-        TARGET.create_all(engine)
-        start = datetime(2026, 1, 1, tzinfo=UTC)
-        with engine.begin() as tx:
-            for offset in range(0, rows, 5000):
-                tx.execute(
-                    source_products.insert(),
-                    [
-                        {
-                            "id": f"P{n:07d}",
-                            "code": f"SKU-{n:07d}",
-                            "name": f"Product {n}",
-                            "description": f"Description of product {n}",
-                            "unit": "pcs",
-                            "active": True,
-                            "updated_at": start + timedelta(microseconds=n),
-                        }
-                        for n in range(offset, min(offset + 5000, rows))
-                    ],
-                )
+        seed(engine, rows)
         (directory / "mappings").mkdir()
         (directory / "mappings" / "src.yaml").write_text(SOURCE_MAPPING)
         (directory / "mappings" / "dst.yaml").write_text(TARGET_MAPPING)
         config = directory / "isthmus.yaml"
         config.write_text(CONFIG.format(url=url, amqp=AMQP_URL, queue=queue, batch=batch))
-        cluster = Cluster(directory, config)
         try:
-            cluster.start_scheduler()
-            started = time.perf_counter()
-            for _ in range(workers):
-                cluster.start_worker()
-            count = select(func.count()).select_from(target_products)
-            while True:
-                with engine.connect() as connection:
-                    if connection.execute(count).scalar_one() >= rows:
-                        break
-                if not all(worker.alive() for worker in cluster.workers):
-                    raise RuntimeError(f"a worker stopped:\n{cluster.logs()}")
-                time.sleep(0.2)
-            seconds = time.perf_counter() - started
-            cpu = sum(cpu_seconds(worker.popen.pid) for worker in cluster.workers if worker.popen)
-            load = os.getloadavg()[0]
+            if workers == 0:
+                return single_node(directory, config, rows)
+            seconds, cpu = run_workers(directory, config, engine, workers, rows)
         finally:
-            cluster.stop()
             engine.dispose()
-    return Measured(workers, rows, seconds, cpu, load)
+    return Measured(workers, rows, seconds, cpu, os.getloadavg()[0])
+
+
+def single_node(directory: Path, config: Path, rows: int) -> Measured:
+    text = config.read_text()
+    config.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("queue:"))
+    )
+    started = time.perf_counter()
+    before = os.times()
+    subprocess.run([*ISTHMUS, "sync", "-c", str(config), "--quiet"], check=True, cwd=directory)
+    seconds = time.perf_counter() - started
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return Measured(0, rows, seconds, cpu, os.getloadavg()[0])
+
+
+def seed(engine: Engine, rows: int) -> None:
+    SOURCE.create_all(engine)
+    TARGET.create_all(engine)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as tx:
+        for offset in range(0, rows, 5000):
+            tx.execute(
+                source_products.insert(),
+                [
+                    {
+                        "id": f"P{n:07d}",
+                        "code": f"SKU-{n:07d}",
+                        "name": f"Product {n}",
+                        "description": f"Description of product {n}",
+                        "unit": "pcs",
+                        "active": True,
+                        "updated_at": start + timedelta(microseconds=n),
+                    }
+                    for n in range(offset, min(offset + 5000, rows))
+                ],
+            )
+
+
+def run_workers(
+    directory: Path, config: Path, engine: Engine, workers: int, rows: int
+) -> tuple[float, float]:
+    """Seconds until the target holds ``rows`` records, and the workers' CPU seconds."""
+    cluster = Cluster(directory, config)
+    try:
+        cluster.start_scheduler()
+        started = time.perf_counter()
+        for _ in range(workers):
+            cluster.start_worker()
+        count = select(func.count()).select_from(target_products)
+        while True:
+            with engine.connect() as connection:
+                if connection.execute(count).scalar_one() >= rows:
+                    break
+            if not all(worker.alive() for worker in cluster.workers):
+                raise RuntimeError(f"a worker stopped:\n{cluster.logs()}")
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        cpu = sum(cpu_seconds(worker.popen.pid) for worker in cluster.workers if worker.popen)
+        return seconds, cpu
+    finally:
+        cluster.stop()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -141,12 +178,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def figure(one: Measured, two: Measured) -> str:
-    """The Markdown rows of one 1-vs-2-worker comparison."""
+def figure(one: Measured, two: Measured, single: Measured | None = None) -> str:
+    """The Markdown rows of one 1-vs-2-worker comparison (and the single-node baseline)."""
     rows = []
-    for found in (one, two):
+    for found in (single, one, two):
+        if found is None:
+            continue
+        who = (
+            "one `isthmus sync` (embedded queue)"
+            if found.workers == 0
+            else f"{found.workers} worker(s) + scheduler"
+        )
         rows.append(
-            f"| {found.workers} worker(s), {found.rows:,} products, PostgreSQL -> PostgreSQL "
+            f"| {who}, {found.rows:,} products, PostgreSQL -> PostgreSQL "
             f"| {found.seconds:.1f} s | {found.rate:,.0f} records/s "
             f"| {1000 * found.cpu_seconds / found.rows:.2f} worker CPU-s per 1,000 records "
             f"| load {found.load:.1f} |"
@@ -156,7 +200,7 @@ def figure(one: Measured, two: Measured) -> str:
 
 def main() -> None:
     rows = int(os.environ.get("DIST_ROWS", "20000"))
-    print(figure(measure(1, rows), measure(2, rows)))
+    print(figure(measure(1, rows), measure(2, rows), measure(0, rows)))
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def distributed() -> None:
 
     rows = int(os.environ.get("DIST_ROWS", "20000"))
     try:
-        found = figure(measure(1, rows), measure(2, rows))
+        found = figure(measure(1, rows), measure(2, rows), measure(0, rows))
     except Exception as error:  # a service is missing: say so, keep the other figure
         print(f"distributed figure skipped: {error}")
         return

@@ -33,13 +33,19 @@ def worker(
     apply one record twice at once. Ctrl-C or SIGTERM finishes the item in hand.
     """
     from isthmus.api.logs import configure_logging
-    from isthmus.distributed.service import serve_worker
+    from isthmus.distributed.service import distributed_dsn, serve_worker
 
     try:
         engine = Engine.from_config(load_config(config))
     except IsthmusError as error:
         fail(str(error), "Fix the file and run `isthmus validate -c FILE` again.")
         raise typer.Exit(2) from None
+    try:
+        distributed_dsn(engine)
+    except IsthmusError as error:
+        asyncio.run(engine.close())
+        fail(str(error))
+        raise typer.Exit(1) from None
     configure_logging()
     queue = engine.loaded.config.queue
     console.print(f"Worker on queue {queue.name!r}; Ctrl-C stops after the item in hand.")

@@ -83,7 +83,13 @@ class Worker:
                 if not receiving.done():
                     receiving.cancel()
                     break
-                await self.handle(receiving.result())
+                try:
+                    await self.handle(receiving.result())
+                except TransientError as error:
+                    # The broker or the store went away while settling: the item stays
+                    # unacknowledged and comes back once the connection is restored.
+                    log.warning("could not settle a work item; it will come back", error=str(error))
+                    await asyncio.sleep(1.0)
         finally:
             stopping.cancel()
 
