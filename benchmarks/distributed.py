@@ -3,14 +3,16 @@
 Each measurement is a fresh installation: a PostgreSQL database of its own holding the
 state store and both systems' tables (the SQL connector on PostgreSQL, the benchmark's
 products set-up), a RabbitMQ queue of its own, one `isthmus run --no-workers` and N
-`isthmus worker` processes of the real CLI. The clock runs from the workers' start to
-the moment the target holds every record (polled with a COUNT).
+`isthmus worker` processes of the real CLI. The clock runs from the moment every worker
+consumes (process start-up excluded) and the scheduler starts, to the moment the target
+holds every record (polled with a COUNT).
 
 Run alone with ``python -m benchmarks.distributed`` (DIST_ROWS=N, default 20,000).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import tempfile
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aio_pika
 from sqlalchemy import Engine, create_engine, func, select
 from tests.distributed.cluster import Cluster
 from tests.distributed.services import (
@@ -102,7 +105,7 @@ def measure(workers: int, rows: int, batch: int = 200) -> Measured:
         try:
             if workers == 0:
                 return single_node(directory, config, rows)
-            seconds, cpu = run_workers(directory, config, engine, workers, rows)
+            seconds, cpu = run_workers(directory, config, engine, workers, rows, queue)
         finally:
             engine.dispose()
     return Measured(workers, rows, seconds, cpu, os.getloadavg()[0])
@@ -147,16 +150,38 @@ def seed(engine: Engine, rows: int) -> None:
             )
 
 
+def wait_for_consumers(cluster: Cluster, queue: str, workers: int) -> None:
+    async def consumers() -> int:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(queue, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return 0  # not declared by a worker yet
+            return int(declared.declaration_result.consumer_count or 0)
+
+    deadline = time.monotonic() + 120
+    while asyncio.run(consumers()) < workers:
+        if time.monotonic() > deadline or not all(w.alive() for w in cluster.workers):
+            raise RuntimeError(f"the workers did not start:\n{cluster.logs()}")
+        time.sleep(0.2)
+
+
 def run_workers(
-    directory: Path, config: Path, engine: Engine, workers: int, rows: int
+    directory: Path, config: Path, engine: Engine, workers: int, rows: int, queue: str
 ) -> tuple[float, float]:
     """Seconds until the target holds ``rows`` records, and the workers' CPU seconds."""
     cluster = Cluster(directory, config)
     try:
-        cluster.start_scheduler()
-        started = time.perf_counter()
         for _ in range(workers):
             cluster.start_worker()
+        # Process start-up is not the figure: the clock starts once every worker is
+        # consuming, with the scheduler's start (the same in every run).
+        wait_for_consumers(cluster, queue, workers)
+        started_cpu = sum(cpu_seconds(w.popen.pid) for w in cluster.workers if w.popen)
+        started = time.perf_counter()
+        cluster.start_scheduler()
         count = select(func.count()).select_from(target_products)
         while True:
             with engine.connect() as connection:
@@ -167,7 +192,7 @@ def run_workers(
             time.sleep(0.2)
         seconds = time.perf_counter() - started
         cpu = sum(cpu_seconds(worker.popen.pid) for worker in cluster.workers if worker.popen)
-        return seconds, cpu
+        return seconds, cpu - started_cpu
     finally:
         cluster.stop()
 
