@@ -11,6 +11,8 @@ import yaml
 from tests.distributed.pairs import SystemPair
 from tests.distributed.services import AMQP_URL, ISTHMUS, Process, free_port
 
+LEADER_LINE = "scheduler leader: this process queues the polls now"
+
 
 def write_config(
     folder: Path,
@@ -19,7 +21,7 @@ def write_config(
     queue_name: str,
     *,
     batch: int = 200,
-    poll: str = "0.25s",
+    poll: str = "0.5s",
     page_size: int = 2000,
     flow: dict[str, Any] | None = None,
 ) -> Path:
@@ -60,13 +62,19 @@ class Cluster:
     def __init__(self, folder: Path, config: Path) -> None:
         self.folder = folder
         self.config = config
-        self.scheduler: Process | None = None
+        self.schedulers: list[Process] = []
         self.workers: list[Process] = []
 
     def start_scheduler(self) -> Process:
         args = [*ISTHMUS, "run", "-c", str(self.config), "--no-workers"]
-        self.scheduler = Process("scheduler", [*args, f"--port={free_port()}"], self.folder)
-        return self.scheduler
+        name = f"scheduler{len(self.schedulers) + 1}"
+        scheduler = Process(name, [*args, f"--port={free_port()}"], self.folder)
+        self.schedulers.append(scheduler)
+        return scheduler
+
+    def leaders(self) -> list[Process]:
+        """Schedulers whose log says they took the leader lock (in the order started)."""
+        return [s for s in self.schedulers if LEADER_LINE in s.log.read_text(errors="replace")]
 
     def start_worker(self) -> Process:
         index = len(self.workers) + 1
@@ -77,13 +85,11 @@ class Cluster:
         return worker
 
     def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            if process is not None:
-                process.stop()
+        for process in [*self.workers, *self.schedulers]:
+            process.stop()
 
     def logs(self) -> str:
         return "\n".join(
             f"--- {process.name} ---\n{process.output()}"
-            for process in [self.scheduler, *self.workers]
-            if process is not None
+            for process in [*self.schedulers, *self.workers]
         )

@@ -4,8 +4,9 @@ duplicate, no loss, and every record's changes were applied in order.
 
 Real parts only: the machine's PostgreSQL (a database of this test's own) and RabbitMQ
 (a queue of this test's own), the Salesforce sandbox as a subprocess, and the real CLI
-(`isthmus run --no-workers`, three `isthmus worker`) as subprocesses. The system pair is
-a parameter (``PAIRS``).
+(two `isthmus run --no-workers`, three `isthmus worker`) as subprocesses. The leading
+scheduler is SIGKILLed with the worker: the standby must take the leader lock over.
+The system pair is a parameter (``PAIRS``).
 
 While the workers sync, three rounds of changes hit overlapping ranges of records, so
 many records change while they are queued, being applied, or already synced; the
@@ -77,6 +78,8 @@ def test_three_workers_one_killed_no_duplicate_no_loss_in_order(
 
 def run_cluster(systems: SystemPair, cluster: Cluster) -> None:
     try:
+        # Two schedulers: one leads (polls), the other stands by.
+        cluster.start_scheduler()
         cluster.start_scheduler()
         victim = cluster.start_worker()
         for _ in range(2):
@@ -87,12 +90,16 @@ def run_cluster(systems: SystemPair, cluster: Cluster) -> None:
                 assert victim.alive(), cluster.logs()
                 victim.kill()  # mid-work: its unacknowledged item must go to another worker
                 assert systems.target_count() < RECORDS
+                # The leading scheduler dies too: the standby must take over the polls,
+                # or the changes below are never queued.
+                (leader,) = cluster.leaders()
+                leader.kill()
             systems.update(numbers, version)
             if threshold == KILL_AT:
                 victim.start()  # the same worker, restarted
         for version in HOT_VERSIONS:
             systems.update(HOT, version)
-            time.sleep(0.3)  # about one poll: each round becomes items of its own
+            time.sleep(0.6)  # about one poll: each round becomes items of its own
         wanted = {n: expected_version(n) for n in range(RECORDS)}
 
         def converged() -> bool:
@@ -103,6 +110,7 @@ def run_cluster(systems: SystemPair, cluster: Cluster) -> None:
 
         wait_until(converged, 240, "every record at its last version in the target")
         assert all(worker.alive() for worker in cluster.workers), cluster.logs()
+        assert len(cluster.leaders()) == 2  # the standby took over (one leader before)
     finally:
         cluster.stop()
 

@@ -130,3 +130,26 @@ async def _test_an_unreachable_broker_says_where_and_what_to_check() -> None:
     queue = RabbitQueue(config)
     with pytest.raises(Exception, match=r"cannot reach RabbitMQ at amqp://guest@127\.0\.0\.1:1/"):
         await queue.connect()
+
+
+def test_an_item_past_its_lifetime_is_never_delivered(config: QueueConfig, cleanup: None) -> None:
+    asyncio.run(_expired(config))
+
+
+async def _expired(config: QueueConfig) -> None:
+    publisher = RabbitQueue(config, consume=False)
+    await publisher.connect()
+    poll = WorkItem("customers", "run", trigger="schedule")
+    await publisher.put(poll, expires_in=0.1)
+    await asyncio.sleep(0.5)  # nobody consumed it within its lifetime
+    await publisher.put(ITEM)
+    await publisher.close()
+    consumer = RabbitQueue(config)
+    await consumer.connect()
+    try:
+        first = await asyncio.wait_for(consumer.receive(), 10)
+        assert first.item == ITEM  # the expired poll was dropped by the broker
+        await first.ack()
+        assert consumer.depth() == 0
+    finally:
+        await consumer.close()

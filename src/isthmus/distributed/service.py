@@ -34,7 +34,16 @@ class SchedulerQueue:
     async def put(self, item: WorkItem) -> bool:
         if item.flow in self.engine.paused and item.trigger in ("schedule", "webhook"):
             return False
-        return await self.publisher.put(item)
+        return await self.publisher.put(item, expires_in=self._poll_lifetime(item))
+
+    def _poll_lifetime(self, item: WorkItem) -> float | None:
+        """A scheduled poll still waiting when the next is due is redundant: the next one
+        reads the same changes. Without this, polls stack up behind a backlog of record
+        items, and each costs a change query when its turn comes."""
+        if item.kind != "run" or item.trigger != "schedule":
+            return None
+        poll = self.engine.flows[item.flow].config.trigger.poll
+        return max(poll.total_seconds(), 1.0) if poll is not None else 60.0
 
     async def get(self) -> WorkItem:
         raise RuntimeError("the scheduler of distributed mode does no work: workers do")

@@ -158,13 +158,24 @@ class RabbitQueue:
         delivery = Delivery(item, 1 + unsettled + failures, message, problem, failures, last_error)
         await self._received.put(delivery)
 
-    async def put(self, item: WorkItem, headers: dict[str, Any] | None = None) -> bool:
+    async def put(
+        self,
+        item: WorkItem,
+        headers: dict[str, Any] | None = None,
+        *,
+        expires_in: float | None = None,
+    ) -> bool:
         """Publish ``item``; returns once the broker confirmed it (always True: a broker
-        queue is shared, so duplicates are not detected here, and they are harmless)."""
+        queue is shared, so duplicates are not detected here, and they are harmless).
+
+        ``expires_in``: seconds after which the broker drops the item undelivered (a
+        scheduled poll that waited longer than its interval is replaced by the next).
+        """
         channel = self._require_channel()
         message = aio_pika.Message(
             encode(item),
             headers=headers or {},
+            expiration=expires_in,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             content_type="application/json",
             message_id=uuid.uuid4().hex,
