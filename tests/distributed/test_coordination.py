@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,6 +13,7 @@ from isthmus.distributed.leader import LeaderLock
 from isthmus.distributed.locks import RecordLocks, record_keys
 from isthmus.distributed.pg import lock_key, postgres_dsn
 from isthmus.engine.config import RateLimitConfig
+from isthmus.engine.pacing import RateLimiter
 from isthmus.errors import ConfigError, RateLimitedError
 from isthmus.store import Xref, open_store
 from tests.distributed.services import fresh_database
@@ -150,3 +152,19 @@ def test_the_shared_rate_spreads_calls_of_all_workers(dsn: str) -> None:
 
     # Ten calls at 20/s take about half a second however many workers make them.
     assert asyncio.run(scenario()) >= 0.4
+
+
+def test_the_in_process_limiter_counts_the_daily_allowance_the_same_way() -> None:
+    day = [datetime(2026, 11, 23, 23, 59, tzinfo=UTC)]
+    limiter = RateLimiter(daily=2, system="crm", wall_clock=lambda: day[0])
+
+    async def calls(n: int) -> None:
+        for _ in range(n):
+            await limiter.acquire()
+
+    asyncio.run(calls(2))
+    with pytest.raises(RateLimitedError, match="daily allowance of 2 calls to crm") as spent:
+        asyncio.run(calls(1))
+    assert spent.value.retry_after == 60.0  # until midnight UTC
+    day[0] = datetime(2026, 11, 24, 0, 0, 1, tzinfo=UTC)
+    asyncio.run(calls(2))  # a new day, a new allowance
