@@ -39,7 +39,8 @@ def test_lock_keys_are_stable_signed_64_bit_numbers() -> None:
 
 def test_one_leader_at_a_time_and_a_standby_takes_over_when_it_goes(dsn: str) -> None:
     async def scenario() -> None:
-        first, second = LeaderLock(dsn, "coord-test"), LeaderLock(dsn, "coord-test")
+        first = LeaderLock(dsn, "coord-test", retry_every=0.0)
+        second = LeaderLock(dsn, "coord-test", retry_every=0.0)
         other_installation = LeaderLock(dsn, "another")
         try:
             assert await first.check()
@@ -168,3 +169,22 @@ def test_the_in_process_limiter_counts_the_daily_allowance_the_same_way() -> Non
     assert spent.value.retry_after == 60.0  # until midnight UTC
     day[0] = datetime(2026, 11, 24, 0, 0, 1, tzinfo=UTC)
     asyncio.run(calls(2))  # a new day, a new allowance
+
+
+def test_a_standby_asks_for_the_lock_at_most_once_per_interval(dsn: str) -> None:
+    async def scenario() -> float:
+        leader = LeaderLock(dsn, "paced-test")
+        standby = LeaderLock(dsn, "paced-test", retry_every=0.5)
+        try:
+            assert await leader.check()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            for _ in range(3):
+                assert not await standby.check()
+            return loop.time() - started
+        finally:
+            await leader.close()
+            await standby.close()
+
+    # Three asks in a row, the scheduler's loop spinning: paced to one per 0.5 s.
+    assert asyncio.run(scenario()) >= 1.0

@@ -9,19 +9,30 @@ standby to ask (every tick) takes over. No lease times, no clock agreement neede
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import psycopg
 import structlog
 
 from isthmus.distributed.pg import connect, lock_key
 
 log = structlog.get_logger(__name__)
+# A standby asks for the lock at most this often. The scheduler's loop asks on every
+# tick, and a standby's flows are always due (it never queues them), so without this
+# it would ask in a tight loop.
+RETRY_EVERY = 1.0
 
 
 class LeaderLock:
-    def __init__(self, dsn: str, installation: str = "default") -> None:
+    def __init__(
+        self, dsn: str, installation: str = "default", retry_every: float = RETRY_EVERY
+    ) -> None:
         self.dsn = dsn
         self.key = lock_key("isthmus-scheduler-leader", installation)
         self.leading = False
+        self.retry_every = retry_every
+        self._asked_at: float | None = None
         self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
     async def check(self) -> bool:
@@ -35,6 +46,7 @@ class LeaderLock:
                 # proves we still hold it.
                 await self._connection.execute("SELECT 1")
                 return True
+            await self._pace()
             cursor = await self._connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
             row = await cursor.fetchone()
             self.leading = bool(row and row[0])
@@ -46,6 +58,14 @@ class LeaderLock:
             self.leading = False
             await self._drop()
         return self.leading
+
+    async def _pace(self) -> None:
+        now = time.monotonic()
+        if self._asked_at is not None:
+            wait = self._asked_at + self.retry_every - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._asked_at = time.monotonic()
 
     async def close(self) -> None:
         self.leading = False
