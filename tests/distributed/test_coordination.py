@@ -47,7 +47,7 @@ def test_one_leader_at_a_time_and_a_standby_takes_over_when_it_goes(dsn: str) ->
             assert not await second.check()
             assert await first.check()  # still leading on the next tick
             assert await other_installation.check()  # its own lock
-            await first.close()  # the leader's session ends (as when its process dies)
+            await first.close()  # the leader steps down (a killed one: test_many_workers)
             assert await second.check()
         finally:
             for lock in (first, second, other_installation):

@@ -10,6 +10,7 @@ standby to ask (every tick) takes over. No lease times, no clock agreement neede
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import psycopg
@@ -68,6 +69,11 @@ class LeaderLock:
         self._asked_at = time.monotonic()
 
     async def close(self) -> None:
+        """Step down: the lock is released now, so a standby takes over on its next ask
+        (a dead leader's lock goes when PostgreSQL notices its session is gone)."""
+        if self.leading and self._connection is not None and not self._connection.closed:
+            with contextlib.suppress(psycopg.Error):
+                await self._connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
         self.leading = False
         await self._drop()
 
