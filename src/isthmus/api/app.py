@@ -7,11 +7,10 @@ and only queue a fetch. The OpenAPI document is served at ``/openapi.json``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from isthmus.api.auth import Principal, require
 from isthmus.api.context import ApiContext
@@ -20,9 +19,10 @@ from isthmus.api.logs import install_request_log
 from isthmus.api.masking import Sensitive
 from isthmus.api.metrics import Metrics
 from isthmus.api.routes import access, flows, letters, reconcile, records, review, systems
+from isthmus.api.webhooks import add_webhook_route
 from isthmus.engine.engine import Engine
 from isthmus.engine.scheduler import Scheduler
-from isthmus.engine.webhooks import WebhookIntake, WebhookRefused
+from isthmus.engine.webhooks import WebhookIntake
 
 
 def create_app(
@@ -65,31 +65,5 @@ def create_app(
         return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
 
     if webhooks and scheduler is not None:
-        _mount_webhooks(app, WebhookIntake(engine, scheduler.queue), scheduler.wake)
+        add_webhook_route(app, WebhookIntake(engine, scheduler.queue), scheduler.wake)
     return app
-
-
-def _mount_webhooks(app: FastAPI, intake: WebhookIntake, on_queued: Callable[[], None]) -> None:
-    # Out of the OpenAPI document: vendors call these, signed with their own secret, not
-    # with an Isthmus token (see isthmus.api.webhooks for the answers).
-    @app.post("/webhooks/{system}", include_in_schema=False)
-    async def receive(system: str, request: Request) -> JSONResponse:
-        body = await request.body()
-        try:
-            receipt = await intake.receive(system, dict(request.headers), body)
-        except WebhookRefused as error:
-            return JSONResponse(
-                {"error": str(error), "what_to_do": "Check the vendor's webhook settings."},
-                status_code=error.status,
-            )
-        if receipt.queued:
-            on_queued()
-        return JSONResponse(
-            {
-                "events": receipt.events,
-                "duplicates": receipt.duplicates,
-                "ignored": receipt.ignored,
-                "queued": receipt.queued,
-            },
-            status_code=202,
-        )

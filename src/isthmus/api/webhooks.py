@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from isthmus.engine.webhooks import WebhookIntake, WebhookRefused
 
@@ -29,9 +29,31 @@ def _too_large() -> JSONResponse:
 
 def webhook_app(intake: WebhookIntake, on_queued: Callable[[], None] | None = None) -> FastAPI:
     app = FastAPI(title="Isthmus webhooks", docs_url=None, redoc_url=None)
+    add_webhook_route(app, intake, on_queued)
 
-    @app.post("/webhooks/{system}")
-    async def receive(system: str, request: Request) -> JSONResponse:
+    @app.get("/healthz")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def add_webhook_route(
+    app: FastAPI, intake: WebhookIntake, on_queued: Callable[[], None] | None = None
+) -> None:
+    """Mount ``POST /webhooks/{system}``. It stays out of the OpenAPI document: vendors
+    call it, authenticated by their own scheme (signature, token, clientState), not with
+    an Isthmus token."""
+
+    @app.post("/webhooks/{system}", response_model=None, include_in_schema=False)
+    async def receive(system: str, request: Request) -> JSONResponse | PlainTextResponse:
+        validation = request.query_params.get("validationToken")
+        if validation is not None:
+            # A subscription handshake (Business Central): echo the token, store nothing.
+            try:
+                return PlainTextResponse(intake.validation_answer(system, validation))
+            except WebhookRefused as error:
+                return JSONResponse({"error": str(error)}, status_code=error.status)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return _too_large()
@@ -59,9 +81,3 @@ def webhook_app(intake: WebhookIntake, on_queued: Callable[[], None] | None = No
             },
             status_code=202,
         )
-
-    @app.get("/healthz")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app

@@ -15,6 +15,7 @@ from isthmus.engine.engine import Engine
 from isthmus.queue import WorkItem, WorkQueue
 
 SEEN_EVENTS_KEPT = 10_000
+MAX_VALIDATION_TOKEN = 1024
 
 
 class WebhookRefused(Exception):
@@ -71,13 +72,19 @@ class WebhookIntake:
             raise WebhookRefused(f"webhook for {system!r} refused: {error}") from None
         receipt = WebhookReceipt(events=len(events))
         wanted: dict[tuple[str, str], list[str]] = {}
+        polls: set[str] = set()
         for event in events:
             if not self._first_time(system, event.event_id):
                 receipt.duplicates += 1
                 continue
             flows = self.flows_for(system, event.object)
-            if not flows or event.id is None:
+            if not flows:
                 receipt.ignored += 1
+                continue
+            if event.id is None:
+                # "Something in this set changed" (BC's collection notification): only a
+                # poll of the flow finds what, from its cursor.
+                polls.update(flows)
                 continue
             for flow in flows:
                 ids = wanted.setdefault((flow, event.object), [])
@@ -87,4 +94,17 @@ class WebhookIntake:
             item = WorkItem(flow, "records", system, tuple(ids), trigger="webhook")
             if await self.queue.put(item):
                 receipt.queued.append(flow)
+        for flow in sorted(polls):
+            if await self.queue.put(WorkItem(flow, "run", trigger="webhook")):
+                receipt.queued.append(flow)
         return receipt
+
+    def validation_answer(self, system: str, token: str) -> str:
+        """The body that completes a subscription handshake (Business Central, Microsoft
+        Graph): the ``validationToken`` echoed, for a configured system only."""
+        if system not in self.engine.connectors:
+            known = ", ".join(sorted(self.engine.connectors))
+            raise WebhookRefused(f"no system named {system!r}; configured: {known}", status=404)
+        if not 0 < len(token) <= MAX_VALIDATION_TOKEN or not token.isprintable():
+            raise WebhookRefused("validationToken must be 1 to 1024 printable characters")
+        return token
