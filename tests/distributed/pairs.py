@@ -85,6 +85,15 @@ class SalesforceToSql:
         self.ids: dict[int, str] = {}  # record number -> Salesforce Id
 
     def start(self, folder: Path, database_url: str) -> None:
+        self._start_salesforce(folder)
+        self.database_url = database_url
+        engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as connection:
+            for statement in TARGET_DDL:
+                connection.execute(text(statement))
+        engine.dispose()
+
+    def _start_salesforce(self, folder: Path) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.sandbox = Process(
@@ -102,12 +111,6 @@ class SalesforceToSql:
             folder,
         )
         wait_until(self._answers, 60, "the Salesforce sandbox answering")
-        self.database_url = database_url
-        engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.begin() as connection:
-            for statement in TARGET_DDL:
-                connection.execute(text(statement))
-        engine.dispose()
 
     def _answers(self) -> bool:
         try:
@@ -248,4 +251,184 @@ def _client_credentials(url: str) -> dict[str, str]:
     return {"client_id": found["client_id"], "client_secret": found["client_secret"]}
 
 
-PAIRS: dict[str, type[SalesforceToSql]] = {"salesforce-sql": SalesforceToSql}
+class SalesforceToBusinessCentral(SalesforceToSql):
+    """Salesforce sandbox Accounts -> Business Central sandbox customers (two sandboxes,
+    each a subprocess of `isthmus sandbox`). The target keeps no write history, so the
+    order each record's versions were applied in is read from the store's audit trail
+    (every field decision, in commit order)."""
+
+    name = "salesforce-business_central"
+    tenant = "sandbox-tenant"
+    environment = "sandbox"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.erp: Process | None = None
+        self.erp_url = ""
+        self.company = ""
+        self._token = ""
+
+    def start(self, folder: Path, database_url: str) -> None:
+        self._start_salesforce(folder)
+        self.database_url = database_url
+        port = free_port()
+        self.erp_url = f"http://127.0.0.1:{port}"
+        self.erp = Process(
+            "business_central",
+            [
+                *ISTHMUS,
+                "sandbox",
+                "business-central",
+                f"--port={port}",
+                "--customers=0",
+                "--items=0",
+                "--rate-limit=100000000",
+            ],
+            folder,
+        )
+        wait_until(self._erp_answers, 60, "the Business Central sandbox answering")
+        with self._erp_client() as client:
+            companies = client.get(f"{self._erp_api()}/companies").json()["value"]
+        self.company = companies[0]["id"]
+
+    def _erp_api(self) -> str:
+        return f"{self.erp_url}/v2.0/{self.tenant}/{self.environment}/api/v2.0"
+
+    def _erp_answers(self) -> bool:
+        try:
+            return self._erp_token(timeout=2) != ""
+        except httpx.HTTPError:
+            return False
+
+    def _erp_token(self, timeout: float = 60) -> str:
+        if self._token:
+            return self._token  # valid for an hour: longer than any test
+        reply = httpx.post(
+            f"{self.erp_url}/{self.tenant}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "isthmus-client",
+                "client_secret": "isthmus-secret",
+                "scope": "https://api.businesscentral.dynamics.com/.default",
+            },
+            timeout=timeout,
+        )
+        reply.raise_for_status()
+        self._token = str(reply.json()["access_token"])
+        return self._token
+
+    def _erp_client(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self._erp_token()}"}
+        return httpx.Client(headers=headers, timeout=60)
+
+    def systems(self) -> dict[str, Any]:
+        return {
+            "crm": {"connector": "salesforce", "options": options(self.url)},
+            "erp": {
+                "connector": "business_central",
+                "options": {
+                    "base_url": self.erp_url,
+                    "login_url": self.erp_url,
+                    "tenant": self.tenant,
+                    "environment": self.environment,
+                    "company": self.company,
+                    "client_id": "isthmus-client",
+                    "client_secret": "isthmus-secret",
+                    "objects": {"customers": {"external_key": "number"}},
+                },
+            },
+        }
+
+    def mappings(self) -> dict[str, dict[str, Any]]:
+        # Business Central keeps Isthmus's key in ``number``; the record is known by
+        # its name, and its version travels in the phone number.
+        fields = {
+            "sf_account": ("Account", {"name": "Name", "phone": "Phone"}),
+            "bc_customer": ("customers", {"name": "displayName", "phone": "phoneNumber"}),
+        }
+        return {
+            name: {
+                "name": name,
+                "entity": "customer",
+                "object": obj,
+                "fields": [{"canonical": c, "native": n} for c, n in rules.items()],
+            }
+            for name, (obj, rules) in fields.items()
+        }
+
+    def flow(self) -> dict[str, Any]:
+        return {
+            "source": {"system": "crm", "object": "Account", "mapping": "sf_account"},
+            "target": {"system": "erp", "object": "customers", "mapping": "bc_customer"},
+        }
+
+    def _customers(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        with self._erp_client() as client:
+            url: str | None = (
+                f"{self._erp_api()}/companies({self.company})/customers"
+                "?$select=displayName,phoneNumber"
+            )
+            while url:
+                page = client.get(url).json()
+                found.extend(page["value"])
+                url = page.get("@odata.nextLink")
+        return found
+
+    def target(self) -> dict[int, Seen]:
+        history = audit_history(self.database_url, {v: k for k, v in self.ids.items()})
+        seen: dict[int, Seen] = {}
+        for customer in self._customers():
+            key = int(str(customer["displayName"]).rsplit(" ", 1)[1])
+            earlier = seen.get(key)
+            seen[key] = Seen(
+                phone_version(customer.get("phoneNumber")),
+                history.get(key, []),
+                (earlier.rows + 1) if earlier else 1,
+            )
+        return seen
+
+    def target_count(self) -> int:
+        with self._erp_client() as client:
+            reply = client.get(
+                f"{self._erp_api()}/companies({self.company})/customers",
+                params={"$top": "1", "$count": "true", "$select": "id"},
+            )
+        reply.raise_for_status()
+        return int(reply.json()["@odata.count"])
+
+    def stop(self) -> None:
+        super().stop()
+        if self.erp is not None:
+            self.erp.stop()
+
+
+def audit_history(database_url: str, numbers: dict[str, int]) -> dict[int, list[int]]:
+    """Per source record, the phone versions the engine applied, in commit order."""
+    from isthmus.store import open_store
+
+    store = open_store(database_url)
+    try:
+        events = store.audit_events(flow="customers", system="crm", limit=10_000_000)
+    finally:
+        store.close()
+    history: dict[int, list[int]] = {}
+    for event in reversed(events):  # newest first -> oldest first
+        number = numbers.get(event.native_id or "")
+        if number is None:
+            continue
+        if event.action == "create" and isinstance(event.new_value, dict):
+            phone = event.new_value.get("phone")
+        elif event.field == "phone":
+            phone = event.new_value
+        else:
+            continue
+        if phone is not None:
+            history.setdefault(number, []).append(phone_version(str(phone)))
+    return history
+
+
+PAIRS: dict[str, type[SalesforceToSql]] = {
+    "salesforce-sql": SalesforceToSql,
+    "salesforce-business_central": SalesforceToBusinessCentral,
+}
