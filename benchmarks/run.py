@@ -21,6 +21,7 @@ from tests.engine.sqlfixtures import write_setup
 
 PAGE = Path("docs/BENCHMARKS.md")
 START, END = "<!-- bench:latest -->", "<!-- /bench:latest -->"
+DIST_START, DIST_END = "<!-- bench:distributed -->", "<!-- /bench:distributed -->"
 
 
 def main() -> None:
@@ -50,13 +51,36 @@ def main() -> None:
         f"{END}"
     )
     PAGE.write_text(with_latest(PAGE.read_text() if PAGE.exists() else "", block))
+    distributed()
 
 
-def with_latest(page: str, block: str) -> str:
+def distributed() -> None:
+    """Records/s with 1 and 2 workers (needs the machine's PostgreSQL and RabbitMQ)."""
+    from benchmarks.distributed import figure, measure
+
+    rows = int(os.environ.get("DIST_ROWS", "20000"))
+    try:
+        found = figure(measure(1, rows), measure(2, rows), measure(0, rows))
+    except Exception as error:  # a service is missing: say so, keep the other figure
+        print(f"distributed figure skipped: {error}")
+        return
+    print(found)
+    block = (
+        f"{DIST_START}\n"
+        f"Latest `make bench` distributed figure (DIST_ROWS={rows}): {platform.machine()}, "
+        f"{os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+        "| what | wall time | throughput | cost | machine |\n| --- | --- | --- | --- | --- |\n"
+        f"{found}\n"
+        f"{DIST_END}"
+    )
+    PAGE.write_text(with_latest(PAGE.read_text(), block, DIST_START, DIST_END))
+
+
+def with_latest(page: str, block: str, start: str = START, end: str = END) -> str:
     """The page with its latest-run block replaced (or added at the end)."""
-    if START in page and END in page:
-        head, rest = page.split(START, 1)
-        return head + block + rest.split(END, 1)[1]
+    if start in page and end in page:
+        head, rest = page.split(start, 1)
+        return head + block + rest.split(end, 1)[1]
     return f"{page.rstrip()}\n\n{block}\n" if page.strip() else f"# Benchmarks\n\n{block}\n"
 
 

@@ -162,6 +162,14 @@ def run(
         Path | None, typer.Option(help="TLS certificate (PEM); serve HTTPS with --tls-key.")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    no_workers: Annotated[
+        bool,
+        typer.Option(
+            "--no-workers",
+            help="Distributed mode: schedule, take webhooks and serve the API, but leave "
+            "all syncing to `isthmus worker` processes.",
+        ),
+    ] = False,
 ) -> None:
     """Keep flows running on their triggers (poll, cron, webhook) and serve the control
     plane, until stopped."""
@@ -173,6 +181,13 @@ def run(
         fail("--tls-cert and --tls-key go together", "Give both, or neither for plain HTTP.")
         raise typer.Exit(2)
     engine = _engine(config)
+    distributed = engine.loaded.config.queue.distributed
+    if no_workers and not distributed:
+        fail(
+            "--no-workers needs distributed mode: with the embedded queue nobody else works",
+            "Set queue: {backend: rabbitmq, url: ...} and a PostgreSQL store (docs/deployment.md).",
+        )
+        raise typer.Exit(2)
     configure_logging()
     scheduler = Scheduler(
         engine,
@@ -188,7 +203,27 @@ def run(
         "webhooks /webhooks/{system}, metrics /metrics (create a token: `isthmus tokens create`)"
     )
     try:
-        asyncio.run(serve_with_webhooks(scheduler, control_plane_server(scheduler, listen)))
+        if distributed:
+            from isthmus.distributed.service import serve_scheduler
+
+            console.print(
+                f"Distributed: queue {engine.loaded.config.queue.name!r}; this process polls "
+                "while it holds the scheduler lock"
+                + ("; no local worker." if no_workers else ", and works too.")
+            )
+            asyncio.run(
+                serve_scheduler(
+                    scheduler,
+                    lambda s: serve_with_webhooks(s, control_plane_server(s, listen)),
+                    local_worker=not no_workers,
+                    on_report=scheduler.on_report,
+                )
+            )
+        else:
+            asyncio.run(serve_with_webhooks(scheduler, control_plane_server(scheduler, listen)))
+    except IsthmusError as error:
+        fail(str(error))
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("Stopped.")
 
@@ -239,6 +274,9 @@ def _register_subcommands() -> None:
 
     app.command()(purge)
     app.command()(forget)
+    from isthmus.cli.worker import worker
+
+    app.command()(worker)
 
 
 _register_subcommands()

@@ -24,7 +24,7 @@ from isthmus.connectors.base import (
     WriteOp,
     WriteResult,
 )
-from isthmus.engine.pacing import RateLimiter
+from isthmus.engine.pacing import Pacer, RateLimiter
 from isthmus.engine.retry import RetryPolicy, call_with_retry
 from isthmus.errors import (
     AmbiguousWriteError,
@@ -65,9 +65,7 @@ class CircuitBreaker:
         if self.failures >= self.threshold:
             self.opened_at = self.clock()  # (re)open: the probe failed too
 
-    async def guard(
-        self, call: Callable[[], Awaitable[T]], limiter: RateLimiter | None = None
-    ) -> T:
+    async def guard(self, call: Callable[[], Awaitable[T]], limiter: Pacer | None = None) -> T:
         self.before_call()
         if limiter is not None:
             await limiter.acquire()
@@ -97,12 +95,12 @@ class GuardedConnector:
         inner: Connector,
         breaker: CircuitBreaker,
         read_retry: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Pacer | None = None,
     ) -> None:
         self.inner = inner
         self.breaker = breaker
         self.read_retry = read_retry or RetryPolicy()
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Pacer = limiter or RateLimiter()
         self.name = inner.name
         self.capabilities = inner.capabilities
 

@@ -27,6 +27,7 @@ from pydantic import (
 from isthmus.engine.policy import ConflictRule, DeleteAction, Direction, PartnerMissingAction
 from isthmus.errors import ConfigError
 from isthmus.match.fuzzy import FuzzyRules
+from isthmus.queue.config import QueueConfig
 from isthmus.yamlsource import YamlDocument, load_yaml_file, parse_yaml
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -54,6 +55,9 @@ class RateLimitConfig(_Strict):
 
     per_second: float = Field(gt=0)
     burst: int = Field(default=1, ge=1)
+    # Calls per UTC day (the vendor's daily API allowance); shared by every worker in
+    # distributed mode.
+    daily: int | None = Field(default=None, ge=1)
 
 
 class SystemConfig(_Strict):
@@ -271,6 +275,8 @@ class IsthmusConfig(_Strict):
     # Encrypt the values of fields marked ``sensitive: true`` in bases and audit events
     # (needs ISTHMUS_SECRET_KEY; see docs/security.md).
     encrypt_sensitive_fields: bool = False
+    # Embedded by default; a broker for many workers (docs/deployment.md).
+    queue: QueueConfig = Field(default_factory=QueueConfig)
 
 
 class LoadedConfig:

@@ -453,4 +453,6 @@ def _limiter(loaded: LoadedConfig, system: str) -> RateLimiter:
     spec = loaded.config.systems[system].rate_limit if system in loaded.config.systems else None
     if spec is None:
         return RateLimiter()
-    return RateLimiter(per_second=spec.per_second, burst=spec.burst)
+    return RateLimiter(
+        per_second=spec.per_second, burst=spec.burst, daily=spec.daily, system=system
+    )

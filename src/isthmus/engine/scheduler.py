@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -45,8 +45,12 @@ class Scheduler:
         engine: Engine,
         queue: WorkQueue | None = None,
         on_report: Callable[[RunReport], None] | None = None,
+        leader: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.engine = engine
+        # Distributed mode: several schedulers may run; only the one for which this
+        # answers True (the holder of the leader lock) queues due flows.
+        self.leader = leader
         self.queue: WorkQueue = queue or InProcessQueue()
         self.on_report = on_report
         self._stop = asyncio.Event()
@@ -96,6 +100,8 @@ class Scheduler:
 
     async def tick(self, now: datetime | None = None) -> int:
         """Queue every due flow; returns how many were queued."""
+        if self.leader is not None and not await self.leader():
+            return 0
         now = now or datetime.now(UTC)
         self._purge_if_due(now)
         queued = 0

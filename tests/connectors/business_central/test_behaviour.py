@@ -265,3 +265,26 @@ def test_deep_insert_key_lookup_and_bound_actions(connect: Connect, erp: Sandbox
     run(connect(), scenario)
     (order,) = erp.http.get(f"{erp.company}/salesOrders").json()["value"]
     assert order["customerId"] == customer["id"]
+
+
+@pytest.fixture
+def roomy() -> Iterator[Sandbox]:
+    yield from sandbox_with(customers=2, items=1, page_size=1000)
+
+
+def test_many_look_ups_cost_one_batch_call(roomy: Sandbox) -> None:
+    async def scenario(connector: BusinessCentralConnector) -> None:
+        ops = [
+            WriteOp(f"n{n}", "create", {"displayName": f"L {n}", "email": f"l{n}@example.com"})
+            for n in range(40)
+        ]
+        created = await connector.write("customers", ops)
+        before = connector.client.calls
+        emails = [f"l{n}@example.com" for n in range(40)] + ["nobody@example.com"]
+        found = await connector.lookup("customers", "email", emails)
+        assert connector.client.calls - before == 1, "three filters of 15 in one $batch"
+        assert set(found) == set(emails[:-1])
+        by_id = await connector.read_by_ids("customers", [r.id or "" for r in created])
+        assert len(by_id) == 40
+
+    run(from_config("erp", options(roomy)), scenario)

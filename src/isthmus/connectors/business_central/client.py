@@ -133,10 +133,12 @@ class BusinessCentralClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
         accept: Collection[int] = (),
+        read_only: bool = False,
         what: str = "Business Central call",
     ) -> httpx.Response:
         """One API call. Answers below 400 and those in ``accept`` are returned; other
-        failures raise the engine's error for them."""
+        failures raise the engine's error for them. ``read_only`` marks a POST that
+        changes nothing (a ``$batch`` of GETs): a lost answer is then merely transient."""
         for attempt in (1, 2):
             request_headers = {
                 "Authorization": f"Bearer {await self.token()}",
@@ -152,7 +154,7 @@ class BusinessCentralClient:
                 check_tls(error, self.system, url)
                 raise TransientError(f"{what}: cannot reach Business Central ({error!r})") from None
             except httpx.HTTPError as error:
-                if method in _WRITES:
+                if method in _WRITES and not read_only:
                     # The request left; no answer came. The write may have happened.
                     raise AmbiguousWriteError(
                         f"{what}: sent, but Business Central gave no answer ({error!r})"

@@ -16,13 +16,16 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from isthmus.connectors.base import ChangePage, Cursor, NativeRecord
 from isthmus.connectors.business_central.client import BusinessCentralClient
+from isthmus.connectors.business_central.errors import classify_call
 
 STAMP = "lastModifiedDateTime"
 # Ids per ``$filter`` of or-ed equalities: keeps the URL well under BC's limits.
 FILTER_CHUNK = 15
+BATCH_GETS = 100  # requests per $batch, BC's limit
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -124,14 +127,64 @@ class Reader:
     async def where_in(
         self, set_name: str, field_name: str, values: Sequence[Any]
     ) -> list[NativeRecord]:
+        """Records whose ``field_name`` is one of ``values``. Filters of 15 values go
+        together in ``$batch`` requests of up to 100, so 1,500 ids cost one call."""
+        filters = [
+            " or ".join(f"{field_name} eq {literal(v)}" for v in values[i : i + FILTER_CHUNK])
+            for i in range(0, len(values), FILTER_CHUNK)
+        ]
+        if len(filters) <= 1:
+            found: list[NativeRecord] = []
+            for clause in filters:
+                async for records in self.pages(
+                    set_name, {"$filter": clause}, page_size=1000, what=f"look up {set_name}"
+                ):
+                    found.extend(records)
+            return found
+        found = []
+        for start in range(0, len(filters), BATCH_GETS):
+            found += await self._batched(set_name, filters[start : start + BATCH_GETS])
+        return found
+
+    async def _batched(self, set_name: str, filters: list[str]) -> list[NativeRecord]:
+        company = (await self.client.company_url()).split("/api/v2.0/", 1)[1]
+        expand = self._params(set_name).get("$expand")
+        requests = []
+        for index, clause in enumerate(filters):
+            query = urlencode({"$filter": clause, **({"$expand": expand} if expand else {})})
+            requests.append(
+                {"id": str(index), "method": "GET", "url": f"{company}/{set_name}?{query}"}
+            )
+        answer = await self.client.call(
+            "POST",
+            f"{self.client.api}/$batch",
+            json={"requests": requests},
+            read_only=True,
+            what=f"look up {set_name} ($batch of {len(requests)})",
+        )
         found: list[NativeRecord] = []
-        for start in range(0, len(values), FILTER_CHUNK):
-            chunk = values[start : start + FILTER_CHUNK]
-            clause = " or ".join(f"{field_name} eq {literal(v)}" for v in chunk)
-            async for records in self.pages(
-                set_name, {"$filter": clause}, page_size=1000, what=f"look up {set_name}"
-            ):
-                found.extend(records)
+        for reply in answer.json().get("responses", []):
+            status = int(reply.get("status", 500))
+            body = reply.get("body") or {}
+            if status >= 400:
+                retry_after = (reply.get("headers") or {}).get("Retry-After")
+                raise classify_call(
+                    status,
+                    body,
+                    float(retry_after) if retry_after else None,
+                    f"look up {set_name}",
+                )
+            rows = [row for row in body.get("value", []) if isinstance(row, dict)]
+            for row in rows:
+                if row.get("@odata.etag"):
+                    self.seen.remember(set_name, to_native(row), str(row["@odata.etag"]))
+            found += [to_native(row) for row in rows]
+            next_link = body.get("@odata.nextLink")
+            while next_link:  # more matches than a page: rare for look-ups, followed plainly
+                page = await self.client.call("GET", next_link, what=f"look up {set_name}")
+                more = page.json()
+                found += [to_native(r) for r in more.get("value", []) if isinstance(r, dict)]
+                next_link = more.get("@odata.nextLink")
         return found
 
 
