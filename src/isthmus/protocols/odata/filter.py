@@ -9,7 +9,7 @@ sandbox may store timestamps as text and still answer ``lastModifiedDateTime gt 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -252,6 +252,42 @@ def _value(node: Node, record: Mapping[str, Any]) -> Any:
     if isinstance(node, Field):
         return _resolve(record, node.path)
     return evaluate_filter(node, record)
+
+
+def equality_values(node: Node) -> tuple[str, frozenset[str]] | None:
+    """For ``f eq 'a' or f eq 'b' or ...`` (one property, text literals): the property and
+    the values, so a service can answer look-ups by a set instead of row by row."""
+    if isinstance(node, Logical) and node.op == "or":
+        left, right = equality_values(node.left), equality_values(node.right)
+        if left is None or right is None or left[0] != right[0]:
+            return None
+        return left[0], left[1] | right[1]
+    if (
+        isinstance(node, Compare)
+        and node.op == "eq"
+        and isinstance(node.left, Field)
+        and isinstance(node.right, Literal)
+        and isinstance(node.right.value, str)
+    ):
+        return node.left.path, frozenset({node.right.value})
+    return None
+
+
+def filter_rows(node: Node, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The rows satisfying ``node``; equality look-ups on text go through a set."""
+    found = equality_values(node)
+    if found is None:
+        return [row for row in rows if evaluate_filter(node, row)]
+    path, values = found
+    matched = []
+    for row in rows:
+        value = _resolve(row, path)
+        if isinstance(value, str):
+            if (value.lower() if _is_guid(value) else value) in values:
+                matched.append(row)
+        elif evaluate_filter(node, row):  # other types keep the general comparison
+            matched.append(row)
+    return matched
 
 
 def evaluate_filter(node: Node, record: Mapping[str, Any]) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from isthmus.protocols.odata.filter import FilterSyntaxError, Node, evaluate_filter, parse_filter
+from isthmus.protocols.odata.filter import FilterSyntaxError, Node, filter_rows, parse_filter
 
 Record = dict[str, Any]
 
@@ -138,7 +138,7 @@ def apply_query(
         if known_properties is not None and name not in known_properties:
             raise QueryOptionError(f"could not find a property named {name!r} on this entity")
     try:
-        matched = [r for r in rows if options.filter is None or evaluate_filter(options.filter, r)]
+        matched = list(rows) if options.filter is None else filter_rows(options.filter, rows)
     except FilterSyntaxError as exc:
         raise QueryOptionError(str(exc)) from exc
     for prop, descending in reversed(options.orderby):
