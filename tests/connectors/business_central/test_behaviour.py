@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -288,3 +289,15 @@ def test_many_look_ups_cost_one_batch_call(roomy: Sandbox) -> None:
         assert len(by_id) == 40
 
     run(from_config("erp", options(roomy)), scenario)
+
+
+def test_a_secret_revoked_mid_run_says_what_to_do(connect: Connect, erp: Sandbox) -> None:
+    async def scenario(connector: BusinessCentralConnector) -> None:
+        await connector.describe("customers")
+        # The app's secret is rotated in Entra ID while Isthmus runs with the old one.
+        connector.client.credentials = replace(connector.client.credentials, client_secret="old")
+        connector.client._token = None
+        with pytest.raises(AuthError, match=r"revoked.*isthmus secrets set.*nothing was lost"):
+            await connector.read_by_ids("customers", [customers(erp)[0]["id"]])
+
+    run(connect(), scenario)

@@ -63,6 +63,7 @@ class BusinessCentralClient:
         self.calls = 0  # API calls made, for reports and benchmarks
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport, verify=verify)
         self._token: str | None = None
+        self._had_token = False
         self._expires_at = 0.0
         self._company_id: str | None = None
 
@@ -94,6 +95,15 @@ class BusinessCentralClient:
             )
         if answer.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
             code, message = error_of(body)
+            if self._had_token:
+                # It worked before: the secret expired or the app's access was withdrawn.
+                raise AuthError(
+                    f"the identity platform no longer gives tokens for tenant {c.tenant!r} "
+                    f"({answer.status_code} {code}: {message}): the client secret expired or "
+                    "the app's access to Business Central was revoked. Create a new secret "
+                    "(or re-grant the app in BC's Microsoft Entra Applications page), store it "
+                    "with `isthmus secrets set`, then run the flow again; nothing was lost"
+                )
             raise AuthError(
                 f"the identity platform refused a token for tenant {c.tenant!r} "
                 f"({answer.status_code} {code}: {message}); check tenant, client_id and "
@@ -101,6 +111,7 @@ class BusinessCentralClient:
             )
         self._token = str(body["access_token"])
         register(self._token)  # hidden from logs and messages from now on
+        self._had_token = True
         self._expires_at = time.monotonic() + float(body.get("expires_in", 3599))
 
     # -- the company ----------------------------------------------------------------------
