@@ -20,6 +20,7 @@ from isthmus.api.masking import Sensitive
 from isthmus.api.metrics import Metrics
 from isthmus.api.routes import access, flows, letters, reconcile, records, review, systems
 from isthmus.api.webhooks import add_webhook_route
+from isthmus.dashboard.app import mount as mount_dashboard
 from isthmus.engine.engine import Engine
 from isthmus.engine.scheduler import Scheduler
 from isthmus.engine.webhooks import WebhookIntake
@@ -64,6 +65,9 @@ def create_app(
         context: ApiContext = request.app.state.context
         return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
 
+    # The dashboard's pages use a signed session cookie, not a bearer token, and are
+    # left out of the OpenAPI document (they answer HTML, not the API's JSON).
+    mount_dashboard(app)
     if webhooks and scheduler is not None:
         add_webhook_route(app, WebhookIntake(engine, scheduler.queue), scheduler.wake)
     return app
