@@ -55,6 +55,8 @@ def list_flows(ctx: Ctx, _: Annotated[Principal, Depends(require("viewer"))]) ->
 
 def _set_paused(ctx: ApiContext, name: str, paused: bool, who: Principal) -> FlowStateOut:
     flow = _flow(ctx, name)
+    # Stored first, so the running engine never shows a state a restart would lose.
+    ctx.engine.store.set_flow_paused(name, paused, who.actor)
     if paused:
         ctx.engine.paused.add(name)
     else:
