@@ -145,7 +145,10 @@ def kpis_of(ctx: ApiContext, now: datetime | None = None) -> Kpis:
     runs = [
         run
         for run in store.runs(None, RUNS_READ)
-        if run.started_at is not None and _aware(run.started_at) >= now - WINDOW
+        # Reconciliations compare, they do not sync: they have their own page.
+        if run.started_at is not None
+        and _aware(run.started_at) >= now - WINDOW
+        and run.trigger != "reconcile"
     ]
     series = series_of(runs, now)
     durations = [d for run in runs if (d := duration(run)) is not None]
@@ -194,7 +197,7 @@ def attention(
     found: list[Attention] = []
     engine = ctx.engine
     for flow in engine.flows:
-        last = engine.store.runs(flow, 1)
+        last = [run for run in engine.store.runs(flow, 5) if run.trigger != "reconcile"][:1]
         if last and last[0].status in ("failed", "stopped"):
             why = f": {last[0].message}" if last[0].message else ""
             found.append(
