@@ -77,7 +77,8 @@ def test_a_dead_letter_alert_reaches_the_webhook_and_the_mailbox_once(tmp_path: 
         assert "/dashboard/dead-letters?flow=customers" in mail.get_payload(decode=True).decode()
 
         asyncio.run(_scheduled_run(scheduler))  # still true: nothing new is sent
-        assert len(posted) == 1 and len(mails) == 1
+        assert len(posted) == 1
+        assert len(mails) == 1
 
         crm.put("Account", {"Name": "Bold"}, bad)
         (letter,) = engine.store.dead_letters(flow="customers")
