@@ -7,14 +7,22 @@ import asyncio
 
 from fastapi.testclient import TestClient
 
+from isthmus.engine.engine import Engine
+from isthmus.testing import MemoryConnector
+
 from tests.api.conftest import Api, api  # noqa: F401  (the fixture is used by name)
 
 
 def seed(api: Api) -> tuple[int, int]:  # noqa: F811
+    """See ``seed_engine``."""
+    return seed_engine(api.engine, api.crm, api.erp)
+
+
+def seed_engine(engine: Engine, crm: MemoryConnector, erp: MemoryConnector) -> tuple[int, int]:
     """A run, a dead letter (a name too long for the ERP) and a phone conflict; returns
     (letter id, review item id)."""
-    bad = api.crm.put("Account", {"Name": "B" * 60, "AccountNumber": "C-2"})
-    account = api.crm.put(
+    bad = crm.put("Account", {"Name": "B" * 60, "AccountNumber": "C-2"})
+    account = crm.put(
         "Account",
         {
             "Name": "Acme",
@@ -24,16 +32,14 @@ def seed(api: Api) -> tuple[int, int]:  # noqa: F811
             "CurrencyIsoCode": "EUR",
         },
     )
-    asyncio.run(api.engine.sync(["customers"]))
-    customer = next(iter(api.erp.records("customers")))
-    api.crm.put("Account", {"Phone": "200"}, account)
-    api.erp.put("customers", {"phone": "300"}, customer)
-    asyncio.run(api.engine.sync(["customers"]))
-    (letter,) = api.engine.store.dead_letters(flow="customers")
-    (item,) = api.engine.store.review_items(status="open")
-    assert letter.id is not None
-    assert item.id is not None
-    assert bad
+    asyncio.run(engine.sync(["customers"]))
+    customer = next(iter(erp.records("customers")))
+    crm.put("Account", {"Phone": "200"}, account)
+    erp.put("customers", {"phone": "300"}, customer)
+    asyncio.run(engine.sync(["customers"]))
+    (letter,) = engine.store.dead_letters(flow="customers")
+    (item,) = engine.store.review_items(status="open")
+    assert letter.id is not None and item.id is not None and bad
     return letter.id, item.id
 
 

@@ -24,7 +24,7 @@ def test_overview_shows_real_numbers_and_what_needs_you(api: Api) -> None:
     page = api.client.get("/dashboard")
     assert page.status_code == 200
     assert "1 dead letter in customers" in page.text
-    assert "1 review item in customers" in page.text
+    assert "1 review item in customers waits for a decision" in page.text
     assert "<svg" in page.text
     runs = api.engine.store.runs("customers", 10)
     assert f"in {len(runs)} runs" in page.text
