@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 
 from isthmus.engine.engine import Engine
 from isthmus.testing import MemoryConnector
-
 from tests.api.conftest import Api, api  # noqa: F401  (the fixture is used by name)
 
 
@@ -39,7 +38,9 @@ def seed_engine(engine: Engine, crm: MemoryConnector, erp: MemoryConnector) -> t
     asyncio.run(engine.sync(["customers"]))
     (letter,) = engine.store.dead_letters(flow="customers")
     (item,) = engine.store.review_items(status="open")
-    assert letter.id is not None and item.id is not None and bad
+    assert letter.id is not None
+    assert item.id is not None
+    assert bad
     return letter.id, item.id
 
 

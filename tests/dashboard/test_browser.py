@@ -108,7 +108,8 @@ def test_an_operator_replays_and_resolves_by_clicking(
         page.click(f"#letter-{letter_id} >> text=Replay")
         assert "replayed" in page.inner_text(".flash")
         letter = engine.store.dead_letter(letter_id)
-        assert letter is not None and letter.status == "resolved"
+        assert letter is not None
+        assert letter.status == "resolved"
 
         page.goto(f"{url}/dashboard/review")
         page.click(f"#review-{item_id} >> text=Open")
@@ -118,7 +119,8 @@ def test_an_operator_replays_and_resolves_by_clicking(
         page.click("text=Keep erp's values")
         assert "resolved" in page.inner_text(".flash")
         item = engine.store.review_item(item_id)
-        assert item is not None and item.resolved_by == "api:operator"
+        assert item is not None
+        assert item.resolved_by == "api:operator"
         phones = {crm.get("Account", i).get("Phone") for i in crm.records("Account")}
         assert "300" in phones  # the ERP's value, written back to the CRM
 

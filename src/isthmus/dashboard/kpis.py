@@ -217,7 +217,8 @@ def attention(
     for flow, count in sorted(review.items()):
         found.append(
             Attention(
-                f"{count} review item{'s' * (count != 1)} in {flow} wait{'s' * (count == 1)} for a decision",
+                f"{count} review item{'s' * (count != 1)} in {flow} "
+                f"wait{'s' * (count == 1)} for a decision",
                 f"/dashboard/review?flow={flow}",
             )
         )
