@@ -96,3 +96,50 @@ def test_record_history_and_a_revoked_token_ends_the_session(api: Api) -> None:
     token_id = api.tokens["viewer"].split("_")[1]
     api.engine.store.revoke_token(token_id)
     assert "Sign in" in api.client.get("/dashboard").text
+
+
+def test_no_dashboard_action_works_without_a_session(api: Api) -> None:
+    letter_id, item_id = seed(api)
+    paths = [
+        f"/dashboard/dead-letters/{letter_id}/replay",
+        f"/dashboard/review/{item_id}/resolve",
+        "/dashboard/flows/customers/run",
+        "/dashboard/flows/customers/pause",
+        "/dashboard/reconcile",
+        "/dashboard/preview",
+        "/dashboard/logout",
+    ]
+    for path in paths:
+        answer = api.client.post(path, data={"take": "erp"}, follow_redirects=False)
+        assert answer.status_code == 403, path
+    assert api.engine.store.dead_letter(letter_id).status == "open"  # type: ignore[union-attr]
+    assert api.engine.store.review_item(item_id).status == "open"  # type: ignore[union-attr]
+    assert api.engine.paused == set()
+
+
+def test_only_an_admin_pauses_from_the_flow_page(api: Api) -> None:
+    sign_in(api.client, api.tokens["operator"])
+    refused = api.client.post("/dashboard/flows/customers/pause", data={"csrf": csrf(api.client)})
+    assert "needs the admin role" in refused.text
+    assert api.engine.paused == set()
+    sign_in(api.client, api.tokens["admin"])
+    done = api.client.post("/dashboard/flows/customers/pause", data={"csrf": csrf(api.client)})
+    assert "Flow customers paused" in done.text
+    assert api.engine.store.paused_flows() == {"customers"}
+
+
+def test_the_mapping_preview_page_shows_field_changes(api: Api) -> None:
+    from tests.api.test_mapping_preview import _changed_mapping
+
+    api.crm.put("Account", {"Name": "Acme", "AccountNumber": "C-1", "Website": "a.example"})
+    sign_in(api.client, api.tokens["operator"])
+    page = api.client.post(
+        "/dashboard/preview",
+        data={"csrf": csrf(api.client), "mapping": _changed_mapping(), "flow": ""},
+    )
+    assert "1 of 1 records would change" in page.text
+    assert "a.example" in page.text
+    bad = api.client.post(
+        "/dashboard/preview", data={"csrf": csrf(api.client), "mapping": "name: ["}
+    )
+    assert "not valid YAML" in bad.text
