@@ -266,6 +266,10 @@ async def run_demo(
     # A demo admin, so the dashboard can be opened at once (the demo's store only).
     engine.store.add_user(User("demo", "admin"))
     _, token = issue_token(engine.store, "demo")
-    console.print(f"Dashboard: [bold]http://127.0.0.1:{port}/dashboard[/] (sign in with {token})")
+    # soft_wrap: a wrapped token could not be pasted back whole.
+    console.print(
+        f"Dashboard: [bold]http://127.0.0.1:{port}/dashboard[/]; sign in with {token}",
+        soft_wrap=True,
+    )
     await serve_with_webhooks(scheduler, control_plane_server(scheduler, Listen(port=port)))
     return 0
