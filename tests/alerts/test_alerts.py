@@ -4,6 +4,7 @@ once per condition, and re-arm when the condition clears."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,40 @@ def test_bad_alert_config_is_refused(tmp_path: Path, bad: dict[str, Any]) -> Non
 
     with pytest.raises(ConfigError):
         _engine(tmp_path, bad)
+
+
+def test_a_run_far_slower_than_usual_is_a_latency_spike(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from isthmus.store import SqlStore
+    from isthmus.store import tables as t
+
+    engine, _ = _engine(tmp_path, {"rules": QUIET})
+    rules = AlertRulesConfig(**{**QUIET, "latency_factor": 3.0, "latency_min_seconds": 5})
+    _runs(engine, ["succeeded"] * 4)
+    assert evaluate(engine, rules) == []
+    store = engine.store
+    assert isinstance(store, SqlStore)
+    (newest,) = store.runs("customers", 1)
+    assert newest.started_at is not None
+    # The newest run finished a minute after it started: 60 s against a usual ~0 s.
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(t.runs)
+            .where(t.runs.c.id == newest.id)
+            .values(finished_at=newest.started_at + timedelta(seconds=60))
+        )
+    (alert,) = evaluate(engine, rules)
+    assert (alert.rule, alert.subject) == ("latency_spike", "customers")
+    assert "took 60.0 s" in alert.text
+
+
+def test_a_spent_api_budget_alerts_with_the_system(tmp_path: Path) -> None:
+    engine, crm = _engine(tmp_path, {"rules": QUIET})
+    rules = AlertRulesConfig(**{**QUIET, "budget_below": 0.1})
+    # A connector that tracks its vendor's quota offers api_budget() (systems_budget.py).
+    crm.api_budget = lambda: {"remaining": 50, "limit": 1000}  # type: ignore[attr-defined]
+    (alert,) = evaluate(engine, rules)
+    assert (alert.rule, alert.subject, alert.page) == ("budget", "crm", "/dashboard#systems")
+    crm.api_budget = lambda: {"remaining": 500, "limit": 1000}  # type: ignore[attr-defined]
+    assert evaluate(engine, rules) == []

@@ -85,7 +85,7 @@ async def flow_action(name: str, action: str, request: Request, session: Signed)
             return back_to(back, f"Run of {name} {answer.report.status}: {answer.report.counts}")
         if action in ("pause", "enable"):
             must_be(session, "admin", back)
-            flows._set_paused(ctx, name, action == "pause", session.principal)
+            flows.set_paused(ctx, name, action == "pause", session.principal)
             return back_to(back, f"Flow {name} {'paused' if action == 'pause' else 'enabled'}")
     except ApiError as error:
         return back_to(back, _failed(error), "error")
@@ -98,7 +98,7 @@ async def replay(letter_id: int, request: Request, session: Signed) -> Response:
     back = _safe_next(fields.get("back", "/dashboard/dead-letters"))
     must_be(session, "operator", back)
     try:
-        answer = await letters._replay(ctx_of(request), [letter_id], session.principal)
+        answer = await letters.replay_ids(ctx_of(request), [letter_id], session.principal)
     except ApiError as error:
         return back_to(back, _failed(error), "error")
     statuses = ", ".join(f"{r.flow} {r.status}" for r in answer.reports) or "nothing to do"

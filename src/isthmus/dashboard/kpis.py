@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from isthmus.api.systems_budget import budget_of
-from isthmus.store import Run
+from isthmus.store import DeadLetter, ReviewItem, Run
 
 if TYPE_CHECKING:
     from isthmus.api.context import ApiContext
@@ -175,19 +175,16 @@ def kpis_of(ctx: ApiContext, now: datetime | None = None) -> Kpis:
         conflicts_open=len(review),
         budgets=budgets,
     )
-    kpis.attention = attention(ctx, kpis, letters_by_flow(letters), review_by_flow(review))
+    kpis.attention = attention(ctx, kpis, per_flow(letters), per_flow(review))
     return kpis
 
 
-def letters_by_flow(letters: Sequence[object]) -> dict[str, int]:
+def per_flow(items: Sequence[DeadLetter | ReviewItem]) -> dict[str, int]:
+    """How many of these dead letters or review items each flow has."""
     found: dict[str, int] = {}
-    for letter in letters:
-        flow = str(getattr(letter, "flow", ""))
-        found[flow] = found.get(flow, 0) + 1
+    for item in items:
+        found[item.flow] = found.get(item.flow, 0) + 1
     return found
-
-
-review_by_flow = letters_by_flow
 
 
 def attention(
