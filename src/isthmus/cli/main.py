@@ -184,8 +184,9 @@ def run(
     scheme = "https" if tls_cert else "http"
     console.print(f"Running {len(scheduler.entries)} scheduled flow(s); Ctrl-C stops.")
     console.print(
-        f"Control plane on {scheme}://{host}:{listen.port}: API /openapi.json, "
-        "webhooks /webhooks/{system}, metrics /metrics (create a token: `isthmus tokens create`)"
+        f"Control plane on {scheme}://{host}:{listen.port}: dashboard /dashboard, API "
+        "/openapi.json, webhooks /webhooks/{system}, metrics /metrics (create a token: "
+        "`isthmus tokens create`)"
     )
     try:
         asyncio.run(serve_with_webhooks(scheduler, control_plane_server(scheduler, listen)))
