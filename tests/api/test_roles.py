@@ -38,6 +38,7 @@ ROUTES: list[tuple[str, str, Any, Role, int]] = [
     ("POST", "/users/nobody/tokens", None, "admin", 404),
     ("DELETE", "/tokens/nope", None, "admin", 404),
     ("GET", "/metrics", None, "viewer", 200),
+    ("POST", "/mappings/preview", {"mapping": "name: nothing_uses_it"}, "operator", 422),
 ]
 
 

@@ -18,8 +18,18 @@ from isthmus.api.errors import ERROR_RESPONSES, install_error_handlers
 from isthmus.api.logs import install_request_log
 from isthmus.api.masking import Sensitive
 from isthmus.api.metrics import Metrics
-from isthmus.api.routes import access, flows, letters, reconcile, records, review, systems
+from isthmus.api.routes import (
+    access,
+    flows,
+    letters,
+    mappings,
+    reconcile,
+    records,
+    review,
+    systems,
+)
 from isthmus.api.webhooks import add_webhook_route
+from isthmus.dashboard.app import mount as mount_dashboard
 from isthmus.engine.engine import Engine
 from isthmus.engine.scheduler import Scheduler
 from isthmus.engine.webhooks import WebhookIntake
@@ -53,7 +63,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_request_log(app)
-    for module in (systems, flows, records, letters, review, reconcile, access):
+    for module in (systems, flows, records, letters, review, reconcile, mappings, access):
         app.include_router(module.router)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response, responses=ERROR_RESPONSES)
@@ -64,6 +74,9 @@ def create_app(
         context: ApiContext = request.app.state.context
         return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
 
+    # The dashboard's pages use a signed session cookie, not a bearer token, and are
+    # left out of the OpenAPI document (they answer HTML, not the API's JSON).
+    mount_dashboard(app)
     if webhooks and scheduler is not None:
         add_webhook_route(app, WebhookIntake(engine, scheduler.queue), scheduler.wake)
     return app

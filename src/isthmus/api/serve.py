@@ -51,6 +51,11 @@ def control_plane_server(scheduler: Scheduler, listen: Listen) -> uvicorn.Server
             earlier(report)
 
     scheduler.on_report = on_report
+    alerts = scheduler.engine.loaded.config.alerts
+    if alerts is not None:
+        from isthmus.alerts.monitor import AlertMonitor
+
+        scheduler.after_run.append(AlertMonitor(scheduler.engine, alerts).after_run)
     app = create_app(scheduler.engine, scheduler, metrics=metrics)
     config = uvicorn.Config(
         app,

@@ -199,8 +199,9 @@ def run(
     scheme = "https" if tls_cert else "http"
     console.print(f"Running {len(scheduler.entries)} scheduled flow(s); Ctrl-C stops.")
     console.print(
-        f"Control plane on {scheme}://{host}:{listen.port}: API /openapi.json, "
-        "webhooks /webhooks/{system}, metrics /metrics (create a token: `isthmus tokens create`)"
+        f"Control plane on {scheme}://{host}:{listen.port}: dashboard /dashboard, API "
+        "/openapi.json, webhooks /webhooks/{system}, metrics /metrics (create a token: "
+        "`isthmus tokens create`)"
     )
     try:
         if distributed:
@@ -247,11 +248,15 @@ def demo(
         Path | None,
         typer.Option("--dir", help="Where to put the demo databases (default: a new temp dir)."),
     ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="After the story, serve the dashboard and API on 127.0.0.1:PORT."),
+    ] = None,
 ) -> None:
     """Tell the whole story on two local databases: no set-up needed."""
     from isthmus.demo.story import run_demo
 
-    raise typer.Exit(asyncio.run(run_demo(console, directory, once=once)))
+    raise typer.Exit(asyncio.run(run_demo(console, directory, once=once, port=port)))
 
 
 def _register_subcommands() -> None:

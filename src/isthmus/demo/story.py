@@ -218,8 +218,11 @@ STEPS: list[Callable[[Story], Awaitable[None]]] = [
 ]
 
 
-async def run_demo(console: Console, directory: Path | None, *, once: bool) -> int:
-    """Run the story; without ``once``, keep syncing on the flows' triggers afterwards."""
+async def run_demo(
+    console: Console, directory: Path | None, *, once: bool, port: int | None = None
+) -> int:
+    """Run the story; without ``once``, keep syncing on the flows' triggers afterwards
+    (and, with ``port``, serve the dashboard and API on 127.0.0.1:PORT)."""
     target = directory or Path(tempfile.mkdtemp(prefix="isthmus-demo-"))
     target.mkdir(parents=True, exist_ok=True)
     console.print(
@@ -247,10 +250,26 @@ async def run_demo(console: Console, directory: Path | None, *, once: bool) -> i
 
     engine = Engine.from_config(load_config(story.config))
     console.print("Now syncing every 5 s; edit crm.db or erp.db and watch. Ctrl-C stops.")
-    await Scheduler(
+    scheduler = Scheduler(
         engine,
         on_report=lambda r: console.print(
             f"{time.strftime('%H:%M:%S')} {r.flow} {r.status}: {r.summary()}"
         ),
-    ).serve()
+    )
+    if port is None:
+        await scheduler.serve()
+        return 0
+    from isthmus.api.auth import issue_token
+    from isthmus.api.serve import Listen, control_plane_server, serve_with_webhooks
+    from isthmus.store import User
+
+    # A demo admin, so the dashboard can be opened at once (the demo's store only).
+    engine.store.add_user(User("demo", "admin"))
+    _, token = issue_token(engine.store, "demo")
+    # soft_wrap: a wrapped token could not be pasted back whole.
+    console.print(
+        f"Dashboard: [bold]http://127.0.0.1:{port}/dashboard[/]; sign in with {token}",
+        soft_wrap=True,
+    )
+    await serve_with_webhooks(scheduler, control_plane_server(scheduler, Listen(port=port)))
     return 0

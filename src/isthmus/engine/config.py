@@ -265,6 +265,45 @@ class RetentionConfig(_Strict):
     purge_every: Duration = timedelta(hours=24)
 
 
+class AlertRulesConfig(_Strict):
+    """Thresholds of the alert rules (docs/alerts.md); ``null`` turns a rule off."""
+
+    window: int = Field(default=20, ge=2, le=1000)  # recent runs per flow looked at
+    min_runs: int = Field(default=3, ge=1)  # fewer recent runs than this: no verdict
+    failure_rate: float | None = Field(default=0.5, gt=0, le=1)
+    success_drop: float | None = Field(default=0.2, gt=0, le=1)
+    latency_factor: float | None = Field(default=3.0, gt=1)
+    latency_min_seconds: float = Field(default=5.0, ge=0)
+    dead_letters_new: int | None = Field(default=10, ge=1)
+    dead_letters_within: Duration = timedelta(hours=1)
+    budget_below: float | None = Field(default=0.1, gt=0, lt=1)
+    drift_above: int | None = Field(default=0, ge=0)
+
+
+class WebhookAlertConfig(_Strict):
+    url: str = Field(pattern=r"^https?://")
+
+
+class EmailAlertConfig(_Strict):
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str
+    to: list[str] = Field(min_length=1)
+    starttls: bool = False
+    username: str | None = None
+    # The name of an environment variable holding the password (never the password).
+    password_env: str | None = None
+
+
+class AlertsConfig(_Strict):
+    """Alert rules and where alerts go (webhook with Slack-style JSON, email)."""
+
+    dashboard_url: str = "http://127.0.0.1:8642"
+    rules: AlertRulesConfig = AlertRulesConfig()
+    webhooks: list[WebhookAlertConfig] = Field(default_factory=list)
+    email: EmailAlertConfig | None = None
+
+
 class IsthmusConfig(_Strict):
     version: Literal[1] = 1
     store: str = "sqlite:///isthmus-state.db"
@@ -277,6 +316,7 @@ class IsthmusConfig(_Strict):
     encrypt_sensitive_fields: bool = False
     # Embedded by default; a broker for many workers (docs/deployment.md).
     queue: QueueConfig = Field(default_factory=QueueConfig)
+    alerts: AlertsConfig | None = None
 
 
 class LoadedConfig:

@@ -82,6 +82,9 @@ class Engine:
         self.paused: set[str] = set()
         for index, flow in enumerate(loaded.config.flows):
             self.flows[flow.name] = self._bind(flow, index)
+        # A pause is kept in the store, so it survives a restart (flows since removed
+        # from the config are ignored).
+        self.paused = store.paused_flows() & set(self.flows)
 
     @classmethod
     def from_config(cls, loaded: LoadedConfig, store: Store | None = None) -> Engine:

@@ -53,6 +53,9 @@ class Scheduler:
         self.leader = leader
         self.queue: WorkQueue = queue or InProcessQueue()
         self.on_report = on_report
+        # Awaited after each run the worker finishes (alert evaluation); they must not
+        # raise, a failing hook would stop the worker.
+        self.after_run: list[Callable[[RunReport], Awaitable[None]]] = []
         self._stop = asyncio.Event()
         # Set when work arrives from outside the schedule (a webhook), so the loop does
         # not sleep until the next poll with a fetch waiting.
@@ -139,6 +142,8 @@ class Scheduler:
             self.queue.done(item)
         if self.on_report is not None:
             self.on_report(report)
+        for hook in self.after_run:
+            await hook(report)
         return report
 
     async def _reconcile(self, flow: str, *, repair: bool) -> RunReport:

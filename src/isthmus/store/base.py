@@ -341,3 +341,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def erase(self, target: ErasureTarget) -> ErasureCounts:
         """Erase one person's data from every table, in one transaction."""
+
+    # -- flow state (set from the control plane, kept across restarts) ------------------
+    @abc.abstractmethod
+    def paused_flows(self) -> set[str]:
+        """Names of the flows a person paused."""
+
+    @abc.abstractmethod
+    def set_flow_paused(self, flow: str, paused: bool, actor: str | None = None) -> None:
+        """Pause (or enable) a flow; kept until changed again."""

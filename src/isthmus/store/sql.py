@@ -31,6 +31,7 @@ from isthmus.store.sql_engine import (
     safe_url,
     write_connection,
 )
+from isthmus.store.sql_flows import SqlFlowState
 from isthmus.store.sql_migrate import migrate
 from isthmus.store.sql_security import SqlSecurity
 from isthmus.store.sql_uow import SqlUnitOfWork, now
@@ -58,7 +59,7 @@ def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + CHUNK]
 
 
-class SqlStore(SqlAccess, SqlSecurity, Store):
+class SqlStore(SqlAccess, SqlSecurity, SqlFlowState, Store):
     """The store on a SQL database. ``url`` may be a bare path (SQLite).
 
     Raises:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -256,4 +257,14 @@ tombstones = Table(
     Column("digest", String(64), primary_key=True),
     Column("kind", String(20), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+# Flow state set from the control plane (migration 0003): a paused flow stays paused
+# when the process restarts. Flows without a row are enabled.
+flow_state = Table(
+    "flow_state",
+    metadata,
+    Column("flow", String(200), primary_key=True),
+    Column("paused", Boolean, nullable=False),
+    Column("changed_by", String(200)),
+    Column("changed_at", UtcDateTime, nullable=False),
 )

@@ -53,8 +53,11 @@ def list_flows(ctx: Ctx, _: Annotated[Principal, Depends(require("viewer"))]) ->
     ]
 
 
-def _set_paused(ctx: ApiContext, name: str, paused: bool, who: Principal) -> FlowStateOut:
+def set_paused(ctx: ApiContext, name: str, paused: bool, who: Principal) -> FlowStateOut:
+    """Pause or enable a flow as ``who``: stored, applied, audited (API and dashboard)."""
     flow = _flow(ctx, name)
+    # Stored first, so the running engine never shows a state a restart would lose.
+    ctx.engine.store.set_flow_paused(name, paused, who.actor)
     if paused:
         ctx.engine.paused.add(name)
     else:
@@ -80,14 +83,14 @@ def _set_paused(ctx: ApiContext, name: str, paused: bool, who: Principal) -> Flo
 def pause_flow(
     name: str, ctx: Ctx, who: Annotated[Principal, Depends(require("admin"))]
 ) -> FlowStateOut:
-    return _set_paused(ctx, name, True, who)
+    return set_paused(ctx, name, True, who)
 
 
 @router.post("/flows/{name}/enable", response_model=FlowStateOut)
 def enable_flow(
     name: str, ctx: Ctx, who: Annotated[Principal, Depends(require("admin"))]
 ) -> FlowStateOut:
-    return _set_paused(ctx, name, False, who)
+    return set_paused(ctx, name, False, who)
 
 
 @router.post("/flows/{name}/run", response_model=FlowRunOut)

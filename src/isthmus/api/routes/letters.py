@@ -57,7 +57,8 @@ def show_letter(
     return letter_out(letter, ctx, who)
 
 
-async def _replay(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
+async def replay_ids(ctx: ApiContext, ids: list[int], who: Principal) -> ReplayOut:
+    """Replay these letters as ``who`` (the API routes and the dashboard share it)."""
     # Checked under the lock, so of two requests replaying one letter the second is a
     # 409 once the first has resolved it.
     async with ctx.writing:
@@ -89,7 +90,7 @@ async def _replay_checked(ctx: ApiContext, ids: list[int], who: Principal) -> Re
 async def replay_letter(
     letter_id: PathId, ctx: Ctx, who: Annotated[Principal, Depends(require("operator"))]
 ) -> ReplayOut:
-    return await _replay(ctx, [letter_id], who)
+    return await replay_ids(ctx, [letter_id], who)
 
 
 @router.post("/dead-letters/replay", response_model=ReplayOut)
@@ -108,4 +109,4 @@ async def replay_letters(
             raise not_found(f"no flow named {body.flow!r}", "GET /flows lists them.")
         letters = ctx.engine.store.dead_letters(flow=body.flow, status="open", limit=5000)
         ids = [letter.id for letter in letters if letter.id is not None]
-    return await _replay(ctx, ids, who)
+    return await replay_ids(ctx, ids, who)
