@@ -168,6 +168,6 @@ def test_concurrent_first_starts_migrate_once(tmp_path: Path) -> None:
     engine = create_engine(url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
-            ("0003",)
+            ("0005",)
         ]
     engine.dispose()

@@ -35,7 +35,7 @@ def test_migrate_is_idempotent_and_at_head(store: SqlStore) -> None:
     store.migrate()
     with store.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
-    assert set(current) == set(head_revisions()) == {"0003"}
+    assert set(current) == set(head_revisions()) == {"0005"}
     assert store.count_xrefs("customer", "crm") == 0
 
 

@@ -1,6 +1,6 @@
 """Flow state: a flow paused from the control plane stays paused across restarts.
 
-Revision ID: 0003
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23
 """
@@ -12,9 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-# Chained after the head of main when this was written (0004, the secrets vault, landed
-# first); revision ids are names, the chain gives the order.
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
