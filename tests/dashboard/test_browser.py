@@ -197,10 +197,9 @@ def test_the_demo_in_chromium(demo: tuple[Story, int, int, str], browser: object
         assert page.inner_text("#kpi-conflicts .num") == "1"
         page.screenshot(path=str(SHOTS / "demo-overview.png"), full_page=True)
 
-        # The rep fixes it, to a value other than the one last synced: fixed back to that
-        # one, the replay sees an echo and leaves the letter open (an engine issue).
-        fixed = "Prepayment" if original != "Prepayment" else "Net 30"
-        story.crm_edit("001000000000000014", PaymentTerms__c=fixed)
+        # The rep fixes it back to the value last synced: nothing is left to write, and
+        # the replay resolves the letter (it is not mistaken for an echo left open).
+        story.crm_edit("001000000000000014", PaymentTerms__c=original)
         page.goto(f"{url}/dashboard/dead-letters?flow=customers")
         page.click(f"#letter-{letter_id} >> text=Replay")
         assert "replayed" in page.inner_text(".flash")

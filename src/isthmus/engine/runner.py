@@ -241,6 +241,12 @@ class FlowRunner:
             self._record_suggestions(uow, gathered, origin, partner)
             self._record_held(uow, gathered, origin)
             self.report.add("echo", len(gathered.unchanged))
+            for native_id in gathered.unchanged:
+                # Back to the content both sides last agreed on (a bad value fixed back to
+                # what it was): nothing is left to do, so a dead letter for it is resolved.
+                uow.close_dead_letter_at_commit(
+                    self.flow.name, origin.system, native_id, "resolved"
+                )
             for outcome in outcomes:
                 record_outcome(uow, self.ctx, outcome, self.report)
                 if first_error(outcome) is None:
