@@ -22,6 +22,7 @@ from tests.engine.sqlfixtures import write_setup
 PAGE = Path("docs/BENCHMARKS.md")
 START, END = "<!-- bench:latest -->", "<!-- /bench:latest -->"
 DIST_START, DIST_END = "<!-- bench:distributed -->", "<!-- /bench:distributed -->"
+VENDOR_START, VENDOR_END = "<!-- bench:vendors -->", "<!-- /bench:vendors -->"
 
 
 def main() -> None:
@@ -51,7 +52,35 @@ def main() -> None:
         f"{END}"
     )
     PAGE.write_text(with_latest(PAGE.read_text() if PAGE.exists() else "", block))
+    vendors()
     distributed()
+
+
+def vendors() -> None:
+    """Salesforce sandbox -> Business Central sandbox, beside the ceiling and a naive
+    per-record script, in the same run (see benchmarks/vendors.py)."""
+    from benchmarks.vendors import measure
+
+    figures, rss_mb = measure()
+    lines = [figure.line() for figure in figures]
+    print("\n".join(lines))
+    engine, ceiling, naive = figures
+    ratios = (
+        f"Engine: {engine.rate / ceiling.rate:.0%} of the ceiling, "
+        f"{engine.rate / naive.rate:.1f}x the naive script's rate with "
+        f"{(naive.calls / naive.rows) / (engine.calls / engine.rows):.0f}x fewer calls per "
+        f"record; peak RSS of the process (engine and both sandboxes) {rss_mb:.0f} MB."
+    )
+    print(ratios)
+    block = (
+        f"{VENDOR_START}\n"
+        f"Latest `make bench` vendor figure: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+        "| what | wall time | throughput | API economy |\n| --- | --- | --- | --- |\n"
+        + "\n".join(lines)
+        + f"\n\n{ratios}\n{VENDOR_END}"
+    )
+    PAGE.write_text(with_latest(PAGE.read_text(), block, VENDOR_START, VENDOR_END))
 
 
 def distributed() -> None:
