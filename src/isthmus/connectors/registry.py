@@ -28,6 +28,12 @@ def _salesforce(name: str, options: dict[str, Any]) -> Connector:
     return from_config(name, options)
 
 
+def _csv(name: str, options: dict[str, Any]) -> Connector:
+    from isthmus.connectors.files import from_config
+
+    return from_config(name, options)
+
+
 def _memory(name: str, options: dict[str, Any]) -> Connector:
     from isthmus.testing.config import from_config
 
@@ -38,6 +44,7 @@ FACTORIES: dict[str, ConnectorFactory] = {
     "sql": _sql,
     "memory": _memory,
     "salesforce": _salesforce,
+    "csv": _csv,
 }
 
 
