@@ -132,13 +132,17 @@ def test_a_bad_row_is_set_aside_with_its_line_and_column_and_the_rest_goes_on(
         "C8,Last,8\n",
     )
     records = by_id(read(connector(tmp_path)))
-    assert records["C1"].error is None and records["C8"].error is None
+    assert records["C1"].error is None
+    assert records["C8"].error is None
     errors = {rid: r.error for rid, r in records.items() if r.error is not None}
-    assert errors["C2"] is not None and errors["C2"].field == "name"
+    assert errors["C2"] is not None
+    assert errors["C2"].field == "name"
     assert errors["C2"].message.startswith("a.csv:3, column 'name': a value is required")
-    assert errors["C3"] is not None and errors["C3"].field == "credit_limit"
+    assert errors["C3"] is not None
+    assert errors["C3"].field == "credit_limit"
     assert "a.csv:4, column 'credit_limit': 'ten' is not a decimal" in errors["C3"].message
-    assert errors["a.csv:5"] is not None and errors["a.csv:5"].field == "customer_no"
+    assert errors["a.csv:5"] is not None
+    assert errors["a.csv:5"].field == "customer_no"
     assert "the key is empty" in errors["a.csv:5"].message
     assert "a.csv:6: the row has 4 values but the header has 3" in errors["a.csv:6"].message
     assert "quote it" in errors["a.csv:6"].message
@@ -176,7 +180,8 @@ def test_a_huge_value_is_read_and_one_over_the_limit_is_a_row_error(tmp_path: Pa
     records = by_id(read(connector(small, field_limit=1000)))
     assert records["C2"].error is None, "the rows after it are read"
     (bad,) = [r for r in records.values() if r.error is not None]
-    assert bad.error is not None and "field_limit" in bad.error.message
+    assert bad.error is not None
+    assert "field_limit" in bad.error.message
 
 
 def test_an_export_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
@@ -192,7 +197,8 @@ def test_an_export_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -
     assert read(files, cursor) == []
     export.write_text("customer_no,name,credit_limit\nC1,A,1\nC2,B renamed,2\n")
     (changed,) = read(files, cursor)
-    assert changed.id == "C2" and changed.fields["name"] == "B renamed"
+    assert changed.id == "C2"
+    assert changed.fields["name"] == "B renamed"
     assert export.exists(), "an export file stays where the other system writes it"
     saved = json.loads((tmp_path / ".isthmus" / "erp.customers.json").read_text())
     (seen,) = saved["files"].values()
@@ -222,8 +228,10 @@ def test_modified_at_comes_from_a_column_when_configured(tmp_path: Path) -> None
     )
     records = by_id(read(connector(tmp_path, fields=fields, modified_at="changed")))
     stamp = records["C1"].modified_at
-    assert stamp is not None and stamp.isoformat() == "2026-03-01T09:00:00+00:00"
-    assert records["C2"].error is not None and records["C2"].error.field == "changed"
+    assert stamp is not None
+    assert stamp.isoformat() == "2026-03-01T09:00:00+00:00"
+    assert records["C2"].error is not None
+    assert records["C2"].error.field == "changed"
 
 
 def test_writes_are_one_row_per_record_in_a_stable_column_order(tmp_path: Path) -> None:
@@ -239,7 +247,8 @@ def test_writes_are_one_row_per_record_in_a_stable_column_order(tmp_path: Path) 
         )
     )
     assert [r.outcome for r in results] == ["created", "failed", "created"]
-    assert results[1].error is not None and results[1].error.field == "credit_limit"
+    assert results[1].error is not None
+    assert results[1].error.field == "credit_limit"
     (written,) = (tmp_path / "outbound").iterdir()
     assert not [p for p in (tmp_path / "outbound").iterdir() if p.name.startswith(".")]
     with written.open(newline="", encoding="utf-8") as handle:
@@ -255,7 +264,8 @@ def test_writes_are_one_row_per_record_in_a_stable_column_order(tmp_path: Path) 
     assert same.outcome == "unchanged"
     assert len(list((tmp_path / "outbound").iterdir())) == 2, "no file for an unchanged write"
     (gone,) = run(files.write("customers", [WriteOp("d", "delete", id="C1")]))
-    assert gone.error is not None and "cannot delete" in gone.error.message
+    assert gone.error is not None
+    assert "cannot delete" in gone.error.message
 
 
 def test_a_value_the_encoding_cannot_hold_fails_alone(tmp_path: Path) -> None:
@@ -270,9 +280,8 @@ def test_a_value_the_encoding_cannot_hold_fails_alone(tmp_path: Path) -> None:
         )
     )
     assert results[0].ok
-    assert (
-        results[1].error is not None and "cannot be written in cp1252" in results[1].error.message
-    )
+    assert results[1].error is not None
+    assert "cannot be written in cp1252" in results[1].error.message
 
 
 def test_describe_takes_the_columns_from_the_first_header(tmp_path: Path) -> None:
@@ -291,7 +300,7 @@ def test_describe_takes_the_columns_from_the_first_header(tmp_path: Path) -> Non
 
 
 def test_bad_options_are_refused_naming_the_option(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="options.root is required"):
+    with pytest.raises(ConfigError, match=r"options\.root is required"):
         create_connector("csv", "erp", {"objects": {}})
     with pytest.raises(ConfigError, match="key is required"):
         create_connector("csv", "erp", {"root": str(tmp_path), "objects": {"c": {"inbound": "x"}}})
