@@ -76,8 +76,12 @@ def test_any_bytes_give_rows_or_a_clear_file_error(data: bytes, encoding: str) -
         try:
             parsed = parse("drop.csv", data, columns=columns, encoding=encoding)
         except CsvFileError as error:
-            assert str(error).startswith("drop.csv")
-            assert error.reason
+            refused: CsvFileError | None = error
+        else:
+            refused = None
+        if refused is not None:
+            assert str(refused).startswith("drop.csv")
+            assert refused.reason
             continue
         for row in parsed.rows:
             assert set(row.values) <= set(parsed.header)

@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from isthmus.errors import RateLimitedError
+
 
 @dataclass
 class RateLimiter:
@@ -21,6 +23,9 @@ class RateLimiter:
     burst: int = 1  # calls allowed at once before pacing starts
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # A pause longer than this is not slept through in a call (see ``acquire``); the
+    # same threshold as RetryPolicy.pause_above.
+    hold_at_most: float = 120.0
     _tokens: float = field(default=0.0, init=False)
     _updated: float | None = field(default=None, init=False)
     _paused_until: float = field(default=0.0, init=False)
@@ -31,6 +36,15 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         wait = self._paused_until - self.clock()
+        if wait > self.hold_at_most:
+            # Hours, not seconds (a spent daily budget): sleeping here would hold the
+            # worker, and a run asked for now would hang instead of saying "paused".
+            # Refuse at once; the run stops and its flow pauses until then.
+            raise RateLimitedError(
+                f"calls to this system are paused for {wait:.0f} s more (it asked to "
+                "wait, e.g. its API budget is spent)",
+                retry_after=wait,
+            )
         if wait > 0:
             await self.sleep(wait)
         if not self.per_second:
