@@ -93,8 +93,11 @@ class FilesConnector:
         spec, known = self._spec(object_name), self._state(object_name)
         try:
             paths = ingest.inbound_files(self.root, spec)
+            before = (known.seq, len(known.files), sum(f.mtime_ns for f in known.files.values()))
             moves = [(path, ingest.take_in(self.root, spec, known, path)) for path in paths]
-            self._save(object_name)
+            after = (known.seq, len(known.files), sum(f.mtime_ns for f in known.files.values()))
+            if after != before:
+                self._save(object_name)
             if spec.drop_folder and spec.move:
                 for path, status in moves:
                     if status is not None:
@@ -181,14 +184,23 @@ class FilesConnector:
         columns = self._columns(spec, known)
         staged: dict[str, Entry] = {}
         results: list[WriteResult] = []
+        by_external: dict[str, str] = {}
+        if spec.external_key and any(op.kind == "upsert" for op in ops):
+            by_external = {
+                e.values[spec.external_key]: e.id
+                for e in sorted(known.entries.values(), key=lambda e: e.seq)
+                if e.values.get(spec.external_key)
+            }
         for op in ops:
             try:
-                outcome, entry = self._plan(spec, known, staged, columns, op)
+                outcome, entry = self._plan(spec, known, staged, by_external, columns, op)
             except _Refused as refused:
                 results.append(WriteResult(op.ref, "failed", error=refused.error))
                 continue
             if entry is not None:
                 staged[entry.id] = entry
+                if spec.external_key and entry.values.get(spec.external_key):
+                    by_external[entry.values[spec.external_key]] = entry.id
             stamp = datetime.fromisoformat(entry.modified_at) if entry else None
             results.append(
                 WriteResult(op.ref, outcome, id=(entry.id if entry else op.id), modified_at=stamp)
@@ -208,6 +220,7 @@ class FilesConnector:
         spec: FileObject,
         known: ObjectState,
         staged: dict[str, Entry],
+        by_external: dict[str, str],
         columns: list[str],
         op: WriteOp,
     ) -> tuple[WriteOutcome, Entry | None]:
@@ -223,14 +236,7 @@ class FilesConnector:
         if op.kind in ("update", "upsert"):
             record_id = op.id
             if op.kind == "upsert" and spec.external_key and op.external_key:
-                record_id = next(
-                    (
-                        e.id
-                        for e in (*known.entries.values(), *staged.values())
-                        if e.values.get(spec.external_key) == op.external_key
-                    ),
-                    None,
-                )
+                record_id = by_external.get(op.external_key)
             if record_id is not None:
                 current = staged.get(record_id) or known.entries.get(record_id)
             if current is None and op.kind == "update":

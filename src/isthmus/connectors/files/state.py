@@ -87,7 +87,18 @@ def save(path: Path, state: ObjectState) -> None:
         "seq": state.seq,
         "header": state.header,
         "files": {name: asdict(seen) for name, seen in state.files.items()},
-        "entries": [asdict(e) for e in state.entries.values()],
+        # By hand, not asdict: asdict deep-copies, and this runs on every write batch.
+        "entries": [
+            {
+                "id": e.id,
+                "values": e.values,
+                "modified_at": e.modified_at,
+                "seq": e.seq,
+                "origin": e.origin,
+                "error": e.error,
+            }
+            for e in state.entries.values()
+        ],
     }
     write_atomically(path, json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
