@@ -204,3 +204,33 @@ def test_a_replay_reads_the_fixed_file(tmp_path: Path) -> None:
     (report,) = asyncio.run(replay())
     assert report.counts["dead_letters"] == 0, report.counts
     assert len(_rows(tmp_path)) == 200
+
+
+def test_a_row_without_a_key_is_reported_by_file_and_line_and_clears_on_replay(
+    tmp_path: Path,
+) -> None:
+    config, drop = _setup(tmp_path)
+    header = "customer_no;name;email;credit_limit;currency"
+    (drop / "late.csv").write_text(f"{header}\nC-1;One;;1.00;EUR\n;Two;;2.00;EUR\n")
+    report = _sync(config)
+    assert report.counts["dead_letters"] == 1
+    engine = Engine.from_config(load_config(config))
+    (letter,) = engine.store.dead_letters(flow="customers", status="open")
+    asyncio.run(engine.close())
+    assert letter.native_id == "late.csv:3"
+    assert "late.csv:3, column 'customer_no': the key is empty" in letter.message
+
+    (drop / "late.csv").write_text(f"{header}\nC-1;One;;1.00;EUR\nC-2;Two;;2.00;EUR\n")
+
+    async def replay() -> None:
+        engine = Engine.from_config(load_config(config))
+        try:
+            await engine.replay([letter.id])
+            assert engine.store.dead_letters(flow="customers", status="open") == []
+        finally:
+            await engine.close()
+
+    asyncio.run(replay())  # the report is gone with the fixed file: the letter closes
+    # and the fixed row, now under its key, goes with the next sync.
+    assert _sync(config).counts["read"] == 1
+    assert sorted(str(r["customer_no"]) for r in _rows(tmp_path)) == ["C-1", "C-2"]

@@ -228,7 +228,7 @@ class FilesConnector:
             raise _Refused(
                 "validation",
                 f"{self.name} cannot delete {spec.name} records: a CSV row cannot say a "
-                "record is gone. Set the flow's on_delete to ignore for this target, or "
+                "record is gone. Set the flow's on_delete to decouple, ignore or deactivate, or "
                 "delete the record in the other system by hand",
             )
         cells = self._cells(spec, columns, op.fields)

@@ -81,6 +81,11 @@ def take_in(root: Path, spec: FileObject, state: ObjectState, path: Path) -> str
             hint="they are not in the object's fields option; add them there to sync them",
         )
     mtime = datetime.fromtimestamp(stat.st_mtime_ns / 1e9, UTC).isoformat()
+    # Rows without a usable key were kept under "file:line" only to report them; a new
+    # version of the same file replaces those reports (a replay then finds them gone).
+    stale = [i for i, e in state.entries.items() if e.error and i.startswith(f"{path.name}:")]
+    for record_id in stale:
+        del state.entries[record_id]
     entries = list(_entries(spec, parsed, mtime))
     for entry in entries:
         state.put(entry)
