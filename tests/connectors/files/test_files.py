@@ -295,6 +295,7 @@ def test_describe_takes_the_columns_from_the_first_header(tmp_path: Path) -> Non
     )
     description = run(files.describe("customers"))
     assert list(description.fields) == ["customer_no", "name", "city"]
+    assert (tmp_path / "inbound" / "a.csv").exists(), "describing (validate) moves no file"
     assert description.deletable is False
     assert files.capabilities.delete_feed is False
 

@@ -34,6 +34,7 @@ from isthmus.connectors.base import (
 )
 from isthmus.connectors.files import ingest, state
 from isthmus.connectors.files.config import FileObject, parse_objects
+from isthmus.connectors.files.parse import CsvFileError, parse
 from isthmus.connectors.files.state import Entry, ObjectState
 from isthmus.connectors.files.values import CellError, format_cell, parse_cell
 from isthmus.errors import ConfigError, ErrorKind, RecordError, TransientError
@@ -107,6 +108,22 @@ class FilesConnector:
             raise TransientError(f"{self.name}: cannot read {spec.inbound}: {error}") from None
         return spec, known
 
+    def _peek_header(self, spec: FileObject) -> list[str] | None:
+        for path in ingest.inbound_files(self.root, spec):
+            try:
+                data = path.read_bytes()
+                return parse(
+                    path.name,
+                    data,
+                    columns=None,
+                    encoding=spec.encoding,
+                    delimiter=spec.delimiter,
+                    field_limit=spec.field_limit,
+                ).header
+            except (OSError, CsvFileError):
+                continue  # taken in later, and rejected with its reason then
+        return None
+
     def _columns(self, spec: FileObject, known: ObjectState) -> list[str]:
         if spec.fields is not None:
             return list(spec.fields)
@@ -133,7 +150,11 @@ class FilesConnector:
     # -- the connector protocol ----------------------------------------------------------
 
     async def describe(self, object_name: str) -> ObjectDescription:
-        spec, known = self._refresh(object_name)
+        # No files are taken in here: ``isthmus validate`` describes, and must not move
+        # a drop folder's files. Without fields, the first inbound file's header is read.
+        spec, known = self._spec(object_name), self._state(object_name)
+        if spec.fields is None and known.header is None:
+            known.header = self._peek_header(spec)
         columns = self._columns(spec, known)
         fields = dict(spec.fields) if spec.fields else {c: FieldDescription(c) for c in columns}
         return ObjectDescription(
