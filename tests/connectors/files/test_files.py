@@ -311,3 +311,16 @@ def test_bad_options_are_refused_naming_the_option(tmp_path: Path) -> None:
         connector(tmp_path, fields={"customer_no": {"type": "money"}})
     with pytest.raises(ConfigError, match="set inbound"):
         connector(tmp_path, inbound=None, outbound=None)
+
+
+def test_a_stored_value_that_no_longer_fits_a_changed_type_is_a_record_error(
+    tmp_path: Path,
+) -> None:
+    drop(tmp_path, "a.csv", "customer_no,name,credit_limit\nC1,A,1\nC2,B,2\n")
+    read(connector(tmp_path))
+    retyped = connector(tmp_path, fields={**FIELDS, "name": {"type": "integer"}})
+    records = by_id(read(retyped))
+    error = records["C1"].error
+    assert error is not None
+    assert error.field == "name"
+    assert "a.csv:2, column 'name': 'A' is not a whole number" in error.message

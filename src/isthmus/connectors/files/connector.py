@@ -144,7 +144,18 @@ class FilesConnector:
         fields: NativeFields = {}
         for column, text in entry.values.items():
             described = spec.fields.get(column) if spec.fields else None
-            fields[column] = parse_cell(described.type, text) if described else (text or None)
+            try:
+                fields[column] = parse_cell(described.type, text) if described else (text or None)
+            except CellError as error:
+                # Kept under an earlier type (the fields option changed since): a bad
+                # value of this record, not a failed read of the whole object.
+                problem = RecordError(
+                    "validation",
+                    f"{entry.origin}, column {column!r}: {error}; fix the value at its "
+                    "source, or the field's type",
+                    field=column,
+                )
+                return NativeRecord(entry.id, dict(entry.values), stamp, error=problem)
         return NativeRecord(entry.id, fields, stamp)
 
     # -- the connector protocol ----------------------------------------------------------
