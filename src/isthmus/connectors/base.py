@@ -80,6 +80,9 @@ class NativeRecord:
     fields: NativeFields
     modified_at: datetime | None = None
     deleted: bool = False
+    # Set when the system holds the record but it cannot be read as valid (a bad row in
+    # an inbound file): the engine sets it aside as a dead letter with this error.
+    error: RecordError | None = None
 
 
 @dataclass(frozen=True)

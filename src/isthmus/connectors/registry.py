@@ -40,6 +40,12 @@ def _tryton(name: str, options: dict[str, Any]) -> Connector:
     return from_config(name, options)
 
 
+def _csv(name: str, options: dict[str, Any]) -> Connector:
+    from isthmus.connectors.files import from_config
+
+    return from_config(name, options)
+
+
 def _memory(name: str, options: dict[str, Any]) -> Connector:
     from isthmus.testing.config import from_config
 
@@ -52,6 +58,7 @@ FACTORIES: dict[str, ConnectorFactory] = {
     "salesforce": _salesforce,
     "business_central": _business_central,
     "tryton": _tryton,
+    "csv": _csv,
 }
 
 

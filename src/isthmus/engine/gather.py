@@ -39,7 +39,9 @@ def canonicalise(
     observed: dict[str, Observed] = {}
     for record in records:
         item = Observed(record)
-        if not record.deleted:
+        if record.error is not None:
+            item.error = record.error  # unreadable at its source: a dead letter as it is
+        elif not record.deleted:
             try:
                 item.view = side.view(record.fields, resolver)
                 item.hash = content_hash(item.view)

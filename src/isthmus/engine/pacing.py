@@ -56,6 +56,9 @@ class RateLimiter:
     wall_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _day: str = field(default="", init=False)
     _used_today: int = field(default=0, init=False)
+    # A pause longer than this is not slept through in a call (see ``acquire``); the
+    # same threshold as RetryPolicy.pause_above.
+    hold_at_most: float = 120.0
     _tokens: float = field(default=0.0, init=False)
     _updated: float | None = field(default=None, init=False)
     _paused_until: float = field(default=0.0, init=False)
@@ -66,6 +69,15 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         wait = self._paused_until - self.clock()
+        if wait > self.hold_at_most:
+            # Hours, not seconds (a spent daily budget): sleeping here would hold the
+            # worker, and a run asked for now would hang instead of saying "paused".
+            # Refuse at once; the run stops and its flow pauses until then.
+            raise RateLimitedError(
+                f"calls to this system are paused for {wait:.0f} s more (it asked to "
+                "wait, e.g. its API budget is spent)",
+                retry_after=wait,
+            )
         if wait > 0:
             await self.sleep(wait)
         if self.daily is not None:
