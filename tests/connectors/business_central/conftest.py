@@ -42,6 +42,17 @@ def connect(erp: Sandbox) -> Callable[..., BusinessCentralConnector]:
     return make
 
 
+def all_customers(sandbox: Sandbox) -> list[dict[str, Any]]:
+    """Every customer, through the sandbox's own paging."""
+    rows: list[dict[str, Any]] = []
+    url: str | None = f"{sandbox.company}/customers"
+    while url:
+        body = sandbox.http.get(url).json()
+        rows += body["value"]
+        url = body.get("@odata.nextLink")
+    return rows
+
+
 def set_faults(sandbox: Sandbox, **faults: Any) -> None:
     answer = httpx.put(f"{sandbox.url}/__sandbox/faults", json=faults, timeout=5)
     answer.raise_for_status()
@@ -51,4 +62,4 @@ def sandbox_with(**changes: Any) -> Iterator[Sandbox]:
     yield from start(replace(FAST, **changes))
 
 
-__all__ = ["SandboxConfig", "options", "sandbox_with", "set_faults"]
+__all__ = ["SandboxConfig", "all_customers", "options", "sandbox_with", "set_faults"]

@@ -13,7 +13,7 @@ import pytest
 from isthmus.connectors.base import WriteOp
 from isthmus.connectors.business_central import BusinessCentralConnector, from_config
 from isthmus.errors import AuthError, ConfigError, RateLimitedError
-from tests.connectors.business_central.conftest import options, sandbox_with
+from tests.connectors.business_central.conftest import all_customers, options, sandbox_with
 from tests.sandbox.business_central.conftest import Sandbox
 
 Connect = Callable[..., BusinessCentralConnector]
@@ -27,17 +27,6 @@ def run(connector: BusinessCentralConnector, scenario: Any) -> Any:
             await connector.close()
 
     return asyncio.run(body())
-
-
-def customers(erp: Sandbox) -> list[dict[str, Any]]:
-    """Every customer, through the sandbox's own paging."""
-    rows: list[dict[str, Any]] = []
-    url: str | None = f"{erp.company}/customers"
-    while url:
-        body = erp.http.get(url).json()
-        rows += body["value"]
-        url = body.get("@odata.nextLink")
-    return rows
 
 
 def test_a_token_is_fetched_once_and_renewed_when_bc_refuses_it(connect: Connect) -> None:
@@ -62,13 +51,13 @@ def test_wrong_credentials_and_unknown_company_say_what_to_fix(erp: Sandbox) -> 
         run(wrong, lambda c: c.describe("customers"))
     lost = from_config("erp", options(erp, company="Fabrikam"))
     with pytest.raises(ConfigError, match=r"no company 'Fabrikam'.*companies: "):
-        run(lost, lambda c: c.read_by_ids("customers", [customers(erp)[0]["id"]]))
+        run(lost, lambda c: c.read_by_ids("customers", [all_customers(erp)[0]["id"]]))
 
 
 def test_the_company_can_be_named_by_its_name(erp: Sandbox) -> None:
     name = erp.http.get(f"{erp.api}/companies").json()["value"][0]["name"]
     connector = from_config("erp", options(erp, company=name))
-    found = run(connector, lambda c: c.read_by_ids("customers", [customers(erp)[0]["id"]]))
+    found = run(connector, lambda c: c.read_by_ids("customers", [all_customers(erp)[0]["id"]]))
     assert len(found) == 1
 
 
@@ -83,7 +72,7 @@ def test_a_full_read_follows_next_links(connect: Connect, erp: Sandbox) -> None:
         return ids
 
     ids = run(connect(), scenario)
-    assert sorted(ids) == sorted(c["id"] for c in customers(erp))
+    assert sorted(ids) == sorted(c["id"] for c in all_customers(erp))
     assert len(ids) == len(set(ids))
 
 
@@ -121,7 +110,7 @@ def test_a_cursor_misses_nothing_when_stamps_tie(connect: Connect, erp: Sandbox)
 def test_a_412_keeps_both_edits_when_they_touch_different_fields(
     connect: Connect, erp: Sandbox
 ) -> None:
-    target = customers(erp)[0]
+    target = all_customers(erp)[0]
 
     async def scenario(connector: BusinessCentralConnector) -> None:
         await connector.read_by_ids("customers", [target["id"]])  # what the engine planned on
@@ -144,7 +133,7 @@ def test_a_412_keeps_both_edits_when_they_touch_different_fields(
 
 
 def test_a_412_on_the_same_field_overwrites_nothing(connect: Connect, erp: Sandbox) -> None:
-    target = customers(erp)[0]
+    target = all_customers(erp)[0]
 
     async def scenario(connector: BusinessCentralConnector) -> None:
         await connector.read_by_ids("customers", [target["id"]])
@@ -202,7 +191,7 @@ def test_429_says_when_to_come_back(tight: Sandbox) -> None:
     async def scenario(connector: BusinessCentralConnector) -> None:
         with pytest.raises(RateLimitedError) as caught:
             for _ in range(10):
-                await connector.read_by_ids("customers", [customers(tight)[0]["id"]])
+                await connector.read_by_ids("customers", [all_customers(tight)[0]["id"]])
         assert caught.value.retry_after is not None
         assert caught.value.retry_after > 0
         assert "6,000 calls per 5 minutes" in str(caught.value)
@@ -213,7 +202,7 @@ def test_429_says_when_to_come_back(tight: Sandbox) -> None:
 def test_a_blocked_customers_order_is_a_business_rejection_with_bcs_words(
     connect: Connect, erp: Sandbox
 ) -> None:
-    customer = customers(erp)[0]
+    customer = all_customers(erp)[0]
     erp.http.patch(
         f"{erp.company}/customers({customer['id']})",
         json={"blocked": "All"},
@@ -242,7 +231,7 @@ def test_a_blocked_customers_order_is_a_business_rejection_with_bcs_words(
 
 
 def test_deep_insert_key_lookup_and_bound_actions(connect: Connect, erp: Sandbox) -> None:
-    customer = customers(erp)[0]
+    customer = all_customers(erp)[0]
     item = erp.http.get(f"{erp.company}/items").json()["value"][0]
 
     async def scenario(connector: BusinessCentralConnector) -> None:
@@ -298,6 +287,6 @@ def test_a_secret_revoked_mid_run_says_what_to_do(connect: Connect, erp: Sandbox
         connector.client.credentials = replace(connector.client.credentials, client_secret="old")
         connector.client._token = None
         with pytest.raises(AuthError, match=r"revoked.*isthmus secrets set.*nothing was lost"):
-            await connector.read_by_ids("customers", [customers(erp)[0]["id"]])
+            await connector.read_by_ids("customers", [all_customers(erp)[0]["id"]])
 
     run(connect(), scenario)

@@ -33,7 +33,12 @@ from isthmus.engine.config import load_config
 from isthmus.engine.engine import Engine
 from isthmus.engine.retry import RetryPolicy
 from isthmus.engine.runner import RunOptions
-from tests.connectors.business_central.conftest import options, sandbox_with, set_faults
+from tests.connectors.business_central.conftest import (
+    all_customers,
+    options,
+    sandbox_with,
+    set_faults,
+)
 from tests.sandbox.business_central.conftest import Sandbox
 
 CRM = MetaData()
@@ -166,16 +171,6 @@ def _sync(config: Path, *, replay: bool = True) -> Engine:
     return engine
 
 
-def _bc_customers(erp: Sandbox) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    url: str | None = f"{erp.company}/customers"
-    while url:
-        body = erp.http.get(url).json()
-        rows += body["value"]
-        url = body.get("@odata.nextLink")
-    return rows
-
-
 @pytest.fixture
 def erp() -> Iterator[Sandbox]:
     yield from sandbox_with(customers=8, items=2)
@@ -188,7 +183,7 @@ def test_customers_both_ways_under_faults_then_a_blocked_customers_order(
     config = _config(tmp_path, erp)
     crm = create_engine(f"sqlite:///{tmp_path}/crm.db")
     CRM.create_all(crm)
-    seeded = _bc_customers(erp)
+    seeded = all_customers(erp)
     now = datetime.now(UTC)
     customers = CRM.tables["customers"]
     with crm.begin() as tx:
@@ -223,7 +218,7 @@ def test_customers_both_ways_under_faults_then_a_blocked_customers_order(
         _sync(config)
         set_faults(erp, error_rate=0.0, timeout_rate=0.0, drop_rate=0.0)
         # People edit both systems between syncs (their calls are not under test).
-        for customer in rng.sample(_bc_customers(erp), 4):
+        for customer in rng.sample(all_customers(erp), 4):
             erp.http.patch(
                 f"{erp.company}/customers({customer['id']})",
                 json={"phoneNumber": f"bc-{round_no}"},
@@ -242,9 +237,9 @@ def test_customers_both_ways_under_faults_then_a_blocked_customers_order(
 
     with crm.connect() as connection:
         rows = [dict(r._mapping) for r in connection.execute(text("SELECT * FROM customers"))]
-    bc = {c["email"]: c for c in _bc_customers(erp)}
+    bc = {c["email"]: c for c in all_customers(erp)}
     emails = Counter(r["email"] for r in rows)
-    assert len(bc) == len(_bc_customers(erp)) == 108, "no duplicate in Business Central"
+    assert len(bc) == len(all_customers(erp)) == 108, "no duplicate in Business Central"
     assert set(emails.values()) == {1}, "no duplicate in the CRM"
     assert set(emails) == set(bc), "every customer on both sides"
     for row in rows:

@@ -11,108 +11,22 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, text
+from sqlalchemy import create_engine, text
 
-from isthmus.engine.config import load_config
-from isthmus.engine.engine import Engine
-from isthmus.engine.report import RunReport
-from isthmus.engine.retry import RetryPolicy
-from isthmus.engine.runner import RunOptions
+from tests.connectors.loadsource import load_config_for, open_letters, run, until_settled
 from tests.connectors.salesforce.conftest import options, set_faults
 from tests.sandbox.salesforce.conftest import RunningSandbox
 
-SOURCE = MetaData()
-customers = Table(
-    "customers",
-    SOURCE,
-    Column("id", String(20), primary_key=True),
-    Column("name", String(400), nullable=False),
-    Column("number", String(40)),
-    Column("modified", DateTime(timezone=True), nullable=False),
-)
-RETRY = RetryPolicy(initial_interval=0.0, maximum_interval=0.0, maximum_attempts=8)
+TARGET = ("crm", "Account", {"name": "Name", "number": "AccountNumber"})
 
 
 def _setup(directory: Path, sandbox_url: str, rows: list[dict[str, Any]]) -> Path:
-    engine = create_engine(f"sqlite:///{directory}/erp.db")
-    SOURCE.create_all(engine)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    with engine.begin() as tx:
-        tx.execute(
-            customers.insert(),
-            [{**row, "modified": start + timedelta(microseconds=n)} for n, row in enumerate(rows)],
-        )
-    engine.dispose()
-    (directory / "mappings").mkdir()
-    for name, obj, fields in (
-        ("erp", "customers", {"name": "name", "number": "number"}),
-        ("sf", "Account", {"name": "Name", "number": "AccountNumber"}),
-    ):
-        rules = [{"canonical": c, "native": n} for c, n in fields.items()]
-        spec = {"name": name, "entity": "customer", "object": obj, "fields": rules}
-        (directory / "mappings" / f"{name}.yaml").write_text(yaml.safe_dump(spec))
-    config = {
-        "store": f"sqlite:///{directory}/state.db",
-        "systems": {
-            "erp": {
-                "connector": "sql",
-                "options": {
-                    "url": f"sqlite:///{directory}/erp.db",
-                    "objects": {
-                        "customers": {"table": "customers", "key": "id", "updated_at": "modified"}
-                    },
-                },
-            },
-            "crm": {
-                "connector": "salesforce",
-                "options": options(sandbox_url, timeout_seconds=2),
-            },
-        },
-        "mappings": ["mappings/"],
-        "flows": [
-            {
-                "name": "customers",
-                "entity": "customer",
-                "source": {"system": "erp", "object": "customers", "mapping": "erp"},
-                "target": {"system": "crm", "object": "Account", "mapping": "sf"},
-                "page_size": 1000,
-            }
-        ],
-    }
-    path = directory / "isthmus.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def _run(config: Path, work: str = "sync", letters: list[int] | None = None) -> list[RunReport]:
-    async def go() -> list[RunReport]:
-        engine = Engine.from_config(load_config(config))
-        try:
-            if work == "replay":
-                return await engine.replay(letters or [], actor="test")
-            return await engine.sync(options=RunOptions(retry=RETRY))
-        finally:
-            await engine.close()
-
-    return asyncio.run(go())
-
-
-def _open_letters(config: Path) -> list[Any]:
-    engine = Engine.from_config(load_config(config))
-    letters = [
-        letter
-        for status in ("open", "waiting")
-        for letter in engine.store.dead_letters(status=status, limit=100_000)  # type: ignore[arg-type]
-    ]
-    asyncio.run(engine.close())
-    return letters
+    system = {"connector": "salesforce", "options": options(sandbox_url, timeout_seconds=2)}
+    return load_config_for(directory, rows, TARGET, system)
 
 
 def _accounts(org: RunningSandbox) -> list[str]:
@@ -148,15 +62,7 @@ def test_a_20000_record_load_under_10_percent_faults_ends_complete(
         timeout_seconds=3,
         seed=3,
     )
-    reports = _run(config)
-    retries = sum(report.counts["retries"] for report in reports)
-    for _ in range(6):  # records set aside as transient failures go again, as run would
-        waiting = [letter.id or 0 for letter in _open_letters(config)]
-        status = {report.status for report in reports}
-        if not waiting and status == {"succeeded"}:
-            break
-        reports = _run(config, "replay", waiting) if waiting else _run(config)
-        retries += sum(report.counts["retries"] for report in reports)
+    retries = until_settled(config, run(config))
     set_faults(org, error_rate=0.0, drop_rate=0.0, timeout_rate=0.0)
     numbers = _accounts(org)
     assert len(numbers) == 20_000, "every record arrived"
@@ -170,9 +76,9 @@ def test_one_bad_record_of_200_is_a_dead_letter_and_its_replay_succeeds(
     rows = [{"id": f"C{n:06d}", "name": f"Customer {n}", "number": f"N{n:06d}"} for n in range(200)]
     rows[117]["name"] = "N" * 300  # Account.Name holds 255
     config = _setup(tmp_path, org.url, rows)
-    (report,) = _run(config)
+    (report,) = run(config)
     assert report.counts["created"] == 199
-    (letter,) = _open_letters(config)
+    (letter,) = open_letters(config)
     assert letter.native_id == "C000117"
     # Checked against Salesforce's describe before sending: the field, its limit, what to do.
     assert "Account.Name holds at most 255 characters, got 300" in letter.message
@@ -183,7 +89,7 @@ def test_one_bad_record_of_200_is_a_dead_letter_and_its_replay_succeeds(
     with source.begin() as tx:
         tx.execute(text("UPDATE customers SET name = 'Customer 117' WHERE id = 'C000117'"))
     source.dispose()
-    (replayed,) = _run(config, "replay", [letter.id or 0])
+    (replayed,) = run(config, "replay", [letter.id or 0])
     assert replayed.counts["created"] == 1
-    assert _open_letters(config) == []
+    assert open_letters(config) == []
     assert sorted(_accounts(org)) == sorted(row["number"] for row in rows)
