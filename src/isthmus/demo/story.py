@@ -43,6 +43,11 @@ class Story:
         files = resources.files("isthmus.demo") / "files"
         with resources.as_file(files) as source:
             shutil.copytree(source, directory, dirs_exist_ok=True)
+        # The databases' URLs go into the copy itself, so the `isthmus ... -c` commands
+        # printed at the end work in any shell, with no variable to export.
+        text = self.config.read_text()
+        text = text.replace("${ISTHMUS_DEMO_CRM}", crm_url).replace("${ISTHMUS_DEMO_ERP}", erp_url)
+        self.config.write_text(text)
         self.engine = Engine.from_config(load_config(self.config))
 
     def chapter(self, title: str, text: str) -> None:
