@@ -286,6 +286,9 @@ class Engine:
         """Sync named records of one system through a flow now (replay, webhooks)."""
 
         async def work(runner: FlowRunner) -> None:
+            # A create for these records whose answer was lost (a crash, a killed worker)
+            # is found by its key first, so re-syncing them never creates them twice.
+            await runner.recover_pending(only=(system, ids))
             await runner.sync_ids(system, ids)
 
         return await self._run(self.flows[flow_name], trigger, options or RunOptions(), work)

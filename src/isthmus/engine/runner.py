@@ -10,7 +10,7 @@ The order inside a page is the write protocol of docs/architecture.md:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,9 +144,21 @@ class FlowRunner:
             if system in self.flow.sides:
                 await self.sync_ids(system, ids)
 
-    async def recover_pending(self) -> None:
-        """Finish creates interrupted by a crash: link what exists, re-sync the rest."""
+    async def recover_pending(self, only: tuple[str, Collection[str]] | None = None) -> None:
+        """Finish creates interrupted by a crash: link what exists, re-sync the rest.
+
+        ``only`` (system, ids) limits it to the creates made for those source records,
+        which the caller is about to sync itself (so they are not re-synced here): a
+        worker holding their locks knows any pending create of theirs was left by a
+        worker that died."""
         pending = self.store.pending_writes(self.flow.name)
+        if only is not None:
+            wanted = set(only[1])
+            pending = [
+                item
+                for item in pending
+                if item.source_system == only[0] and item.source_id in wanted
+            ]
         by_system: dict[str, list[PendingWrite]] = {}
         for item in pending:
             by_system.setdefault(item.system, []).append(item)
@@ -168,6 +180,8 @@ class FlowRunner:
                     else:
                         resync.setdefault(item.source_system, []).append(item.source_id)
                     uow.remove_pending_write(item.key)
+            if only is not None:
+                continue  # the caller syncs these records next
             for source_system, ids in resync.items():
                 await self.sync_ids(source_system, ids)
 

@@ -290,3 +290,20 @@ def test_a_secret_revoked_mid_run_says_what_to_do(connect: Connect, erp: Sandbox
             await connector.read_by_ids("customers", [all_customers(erp)[0]["id"]])
 
     run(connect(), scenario)
+
+
+def test_a_second_customer_with_the_same_number_is_refused(connect: Connect) -> None:
+    async def scenario(connector: BusinessCentralConnector) -> None:
+        ops = [
+            WriteOp("a", "create", {"displayName": "First", "number": "K-1"}),
+            WriteOp("b", "create", {"displayName": "Second", "number": "K-1"}),
+        ]
+        first, second = await connector.write("customers", ops)
+        assert first.ok
+        assert second.error is not None
+        assert (second.error.kind, second.error.vendor_code) == (
+            "conflict",
+            "Internal_EntityWithSameKeyExists",
+        )
+
+    run(connect(), scenario)

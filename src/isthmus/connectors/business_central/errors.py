@@ -56,6 +56,11 @@ CODES: Mapping[str, tuple[ErrorKind, str]] = {
         "validation",
         "the field is read-only in Business Central: remove it from the mapping's writes",
     ),
+    "Internal_EntityWithSameKeyExists": (
+        "conflict",
+        "a record with this number already exists in Business Central: link the two "
+        "records (or give this one another number), then replay",
+    ),
     "Request_EntityChanged": (
         "conflict",
         "the record changed in Business Central after it was read; it is read again and "

@@ -163,6 +163,15 @@ class BusinessCentralApi:
         else:
             record = dict.fromkeys(field_names(spec))
             record.update(body, id=body.get("id") or new_id())
+            number = record.get("number")
+            if number and any(r.get("number") == number for r in self._rows(company, set_name)):
+                # BC's primary key of master data is the number: a second one is refused.
+                raise ApiError(
+                    400,
+                    "Internal_EntityWithSameKeyExists",
+                    f"The record in table {spec.type_name} already exists. Identification "
+                    f"fields and values: No.='{number}'",
+                )
             if set_name == "customers":
                 record["number"] = record["number"] or self.store.next_number("C")
                 record["balanceDue"] = Decimal(0)
