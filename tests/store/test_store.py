@@ -106,6 +106,10 @@ def test_pending_writes_are_kept_until_removed(store: SqlStore) -> None:
     assert kept.source_id == "A1"
     assert kept.created_at is not None
     assert kept.created_at.tzinfo is not None
+    # Scoped to some source records: those a re-sync is about to handle, nothing else.
+    assert [p.key for p in store.pending_writes(source=("crm", ["A2", "A9"]))] == ["c2@erp"]
+    assert store.pending_writes("f", source=("crm", ["A2"])) == []
+    assert store.pending_writes(source=("erp", ["A1"])) == []
     with store.unit_of_work() as uow:
         uow.remove_pending_write("c1@erp")
         uow.remove_pending_write("never-there")

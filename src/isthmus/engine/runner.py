@@ -151,14 +151,8 @@ class FlowRunner:
         which the caller is about to sync itself (so they are not re-synced here): a
         worker holding their locks knows any pending create of theirs was left by a
         worker that died."""
-        pending = self.store.pending_writes(self.flow.name)
-        if only is not None:
-            wanted = set(only[1])
-            pending = [
-                item
-                for item in pending
-                if item.source_system == only[0] and item.source_id in wanted
-            ]
+        scope = (only[0], list(only[1])) if only is not None else None
+        pending = self.store.pending_writes(self.flow.name, source=scope)
         by_system: dict[str, list[PendingWrite]] = {}
         for item in pending:
             by_system.setdefault(item.system, []).append(item)

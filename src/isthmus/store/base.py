@@ -206,7 +206,11 @@ class Store(abc.ABC):
     def cursor(self, flow: str, system: str, object_name: str) -> Cursor | None: ...
 
     @abc.abstractmethod
-    def pending_writes(self, flow: str | None = None) -> list[PendingWrite]: ...
+    def pending_writes(
+        self, flow: str | None = None, source: tuple[str, Sequence[str]] | None = None
+    ) -> list[PendingWrite]:
+        """Creates sent but not yet linked; ``source`` (system, ids) keeps those made for
+        these source records only."""
 
     # -- runs -------------------------------------------------------------------------
     @abc.abstractmethod

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from isthmus.connectors.base import Cursor
 from isthmus.errors import ConfigError
 from isthmus.security.redact import redact_text
+from isthmus.store import sql_links
 from isthmus.store import tables as t
 from isthmus.store.base import Store
 from isthmus.store.sql_access import SqlAccess
@@ -185,12 +186,23 @@ class SqlStore(SqlAccess, SqlSecurity, SqlFlowState, Store):
         )
         return dict(rows[0][0]) if rows else None
 
-    def pending_writes(self, flow: str | None = None) -> list[PendingWrite]:
+    def pending_writes(
+        self, flow: str | None = None, source: tuple[str, Sequence[str]] | None = None
+    ) -> list[PendingWrite]:
         c = t.pending_writes.c
         statement = select(t.pending_writes).order_by(c.created_at, c.key)
         if flow is not None:
             statement = statement.where(c.flow == flow)
-        return [PendingWrite(**row._mapping) for row in self._rows(statement)]
+        if source is None:
+            return [PendingWrite(**row._mapping) for row in self._rows(statement)]
+        system, ids = source
+        return [
+            PendingWrite(**row._mapping)
+            for chunk in sql_links.chunks(list(dict.fromkeys(ids)))
+            for row in self._rows(
+                statement.where(c.source_system == system, c.source_id.in_(chunk))
+            )
+        ]
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, flow: str, trigger: str) -> Run:
