@@ -193,9 +193,19 @@ def body_of(answer: httpx.Response) -> Any:
         return {"error": {"code": f"HTTP{answer.status_code}", "message": answer.text[:300]}}
 
 
-def retry_after(answer: httpx.Response) -> float | None:
-    value = answer.headers.get("retry-after")
+def seconds(value: Any) -> float | None:
+    """A ``Retry-After`` value in seconds; None when absent or not a number."""
     try:
         return float(value) if value else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
+
+
+def retry_after(answer: httpx.Response) -> float | None:
+    return seconds(answer.headers.get("retry-after"))
+
+
+def reply_retry_after(reply: dict[str, Any]) -> float | None:
+    """``Retry-After`` of one ``$batch`` reply (its header names in any case)."""
+    headers = {str(k).lower(): v for k, v in (reply.get("headers") or {}).items()}
+    return seconds(headers.get("retry-after"))

@@ -35,8 +35,9 @@ from isthmus.connectors.business_central.describe import (
 )
 from isthmus.connectors.business_central.errors import record_error
 from isthmus.connectors.business_central.reads import Reader, is_guid
+from isthmus.connectors.business_central.seen import SeenCache
 from isthmus.connectors.business_central.subscriptions import SubscriptionPlan, Subscriptions
-from isthmus.connectors.business_central.writes import BATCH_LIMIT, SeenCache, Writer, stored_key
+from isthmus.connectors.business_central.writes import BATCH_LIMIT, Writer, stored_key
 from isthmus.errors import IsthmusError, RecordError
 
 _RESOURCE = re.compile(r"/companies\(([^)]*)\)/([A-Za-z]+)(?:\(([^)]*)\))?")

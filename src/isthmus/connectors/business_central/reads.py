@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from isthmus.connectors.base import ChangePage, Cursor, NativeRecord
-from isthmus.connectors.business_central.client import BusinessCentralClient
+from isthmus.connectors.business_central.client import BusinessCentralClient, reply_retry_after
 from isthmus.connectors.business_central.errors import classify_call
+from isthmus.connectors.business_central.seen import SeenCache
 
 STAMP = "lastModifiedDateTime"
 # Ids per ``$filter`` of or-ed equalities: keeps the URL well under BC's limits.
@@ -68,7 +69,7 @@ class Reader:
     def __init__(
         self,
         client: BusinessCentralClient,
-        seen: Any,  # writes.SeenCache, typed loosely to keep the modules apart
+        seen: SeenCache,
         *,
         expand: dict[str, str] | None = None,
     ) -> None:
@@ -90,13 +91,20 @@ class Reader:
         while url:
             answer = await self.client.call("GET", url, params=query, headers=headers, what=what)
             body = answer.json()
-            rows = [row for row in body.get("value", []) if isinstance(row, dict)]
-            for row in rows:
-                etag = row.get("@odata.etag")
-                if etag:
-                    self.seen.remember(set_name, to_native(row), str(etag))
-            yield [to_native(row) for row in rows]
+            yield self._natives(set_name, body)
             url, query = body.get("@odata.nextLink"), None  # the link carries the query
+
+    def _natives(self, set_name: str, body: dict[str, Any]) -> list[NativeRecord]:
+        """The records of a collection answer, each remembered with its ETag."""
+        records = []
+        for row in body.get("value", []):
+            if not isinstance(row, dict):
+                continue
+            record = to_native(row)
+            if row.get("@odata.etag"):
+                self.seen.remember(set_name, record, str(row["@odata.etag"]))
+            records.append(record)
+        return records
 
     async def read_changes(
         self, set_name: str, cursor: Cursor | None, *, page_size: int, overlap: timedelta
@@ -167,23 +175,13 @@ class Reader:
             status = int(reply.get("status", 500))
             body = reply.get("body") or {}
             if status >= 400:
-                retry_after = (reply.get("headers") or {}).get("Retry-After")
-                raise classify_call(
-                    status,
-                    body,
-                    float(retry_after) if retry_after else None,
-                    f"look up {set_name}",
-                )
-            rows = [row for row in body.get("value", []) if isinstance(row, dict)]
-            for row in rows:
-                if row.get("@odata.etag"):
-                    self.seen.remember(set_name, to_native(row), str(row["@odata.etag"]))
-            found += [to_native(row) for row in rows]
+                raise classify_call(status, body, reply_retry_after(reply), f"look up {set_name}")
+            found += self._natives(set_name, body)
             next_link = body.get("@odata.nextLink")
             while next_link:  # more matches than a page: rare for look-ups, followed plainly
                 page = await self.client.call("GET", next_link, what=f"look up {set_name}")
                 more = page.json()
-                found += [to_native(r) for r in more.get("value", []) if isinstance(r, dict)]
+                found += self._natives(set_name, more)
                 next_link = more.get("@odata.nextLink")
         return found
 

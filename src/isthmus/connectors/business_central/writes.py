@@ -21,19 +21,23 @@ not atomic, so one refused record fails alone.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from isthmus.connectors.base import NativeRecord, WriteOp, WriteResult
-from isthmus.connectors.business_central.client import BusinessCentralClient, body_of, retry_after
+from isthmus.connectors.business_central.client import (
+    BusinessCentralClient,
+    body_of,
+    reply_retry_after,
+    retry_after,
+)
 from isthmus.connectors.business_central.errors import record_error
 from isthmus.connectors.business_central.reads import parse_stamp, to_native
+from isthmus.connectors.business_central.seen import SeenCache
 from isthmus.errors import RecordError
 
 BATCH_LIMIT = 100  # operations per $batch, BC's documented maximum
-SEEN_KEPT = 50_000  # records whose ETag is remembered; older ones are read again first
 KEY_LENGTHS = {"externalDocumentNumber": 35, "number": 20}
 _ACCEPT = (400, 404, 409, 412, 422)
 
@@ -48,27 +52,6 @@ def stored_key(key: str, field_name: str) -> str:
     if len(compact) <= length:
         return compact
     return hashlib.sha256(key.encode()).hexdigest()[:length]
-
-
-class SeenCache:
-    """ETag and fields of records as last read or written, most recent kept."""
-
-    def __init__(self, kept: int = SEEN_KEPT) -> None:
-        self.kept = kept
-        self._entries: OrderedDict[tuple[str, str], tuple[str, dict[str, Any]]] = OrderedDict()
-
-    def remember(self, set_name: str, record: NativeRecord, etag: str) -> None:
-        key = (set_name, record.id.lower())
-        self._entries[key] = (etag, dict(record.fields))
-        self._entries.move_to_end(key)
-        if len(self._entries) > self.kept:
-            self._entries.popitem(last=False)
-
-    def get(self, set_name: str, record_id: str) -> tuple[str, dict[str, Any]] | None:
-        return self._entries.get((set_name, record_id.lower()))
-
-    def forget(self, set_name: str, record_id: str) -> None:
-        self._entries.pop((set_name, record_id.lower()), None)
 
 
 @dataclass
@@ -163,14 +146,8 @@ class Writer:
                     Outcome(500, {"error": {"code": "Missing", "message": "no answer"}})
                 )
                 continue
-            headers = {str(k).lower(): str(v) for k, v in (reply.get("headers") or {}).items()}
-            wait = headers.get("retry-after")
             outcomes.append(
-                Outcome(
-                    int(reply.get("status", 500)),
-                    reply.get("body"),
-                    float(wait) if wait and wait.replace(".", "", 1).isdigit() else None,
-                )
+                Outcome(int(reply.get("status", 500)), reply.get("body"), reply_retry_after(reply))
             )
         return outcomes
 
