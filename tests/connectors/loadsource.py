@@ -27,6 +27,17 @@ customers = Table(
     Column("number", String(40)),
     Column("modified", DateTime(timezone=True), nullable=False),
 )
+# 10% of calls answered 500/503/429, 1% dropped, 0.5% stalled past the client's timeout
+# (the write lands, the answer is lost): the load both vendor tests survive.
+TEN_PERCENT_FAULTS: dict[str, Any] = {
+    "error_rate": 0.10,
+    "error_statuses": [500, 503, 429],
+    "retry_after_seconds": 0,
+    "drop_rate": 0.01,
+    "timeout_rate": 0.005,
+    "timeout_seconds": 3,
+    "seed": 3,
+}
 RETRY = RetryPolicy(initial_interval=0.0, maximum_interval=0.0, maximum_attempts=8)
 
 

@@ -24,7 +24,13 @@ from tests.connectors.business_central.conftest import (
     sandbox_with,
     set_faults,
 )
-from tests.connectors.loadsource import load_config_for, open_letters, run, until_settled
+from tests.connectors.loadsource import (
+    TEN_PERCENT_FAULTS,
+    load_config_for,
+    open_letters,
+    run,
+    until_settled,
+)
 from tests.sandbox.business_central.conftest import Sandbox
 
 TARGET = ("bc", "customers", {"name": "displayName", "number": "email"})
@@ -61,16 +67,7 @@ def test_a_20000_record_load_under_10_percent_faults_ends_complete(
     tmp_path: Path, erp: Sandbox
 ) -> None:
     config = _setup(tmp_path, erp, _rows(20_000))
-    set_faults(
-        erp,
-        error_rate=0.10,
-        error_statuses=[500, 503, 429],
-        retry_after_seconds=0,
-        drop_rate=0.01,
-        timeout_rate=0.005,
-        timeout_seconds=3,
-        seed=3,
-    )
+    set_faults(erp, **TEN_PERCENT_FAULTS)
     retries = until_settled(config, run(config))
     set_faults(erp, error_rate=0.0, drop_rate=0.0, timeout_rate=0.0)
     numbers = _numbers(erp)

@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.connectors.loadsource import load_config_for, open_letters, run, until_settled
+from tests.connectors.loadsource import (
+    TEN_PERCENT_FAULTS,
+    load_config_for,
+    open_letters,
+    run,
+    until_settled,
+)
 from tests.connectors.salesforce.conftest import options, set_faults
 from tests.sandbox.salesforce.conftest import RunningSandbox
 
@@ -52,16 +58,7 @@ def test_a_20000_record_load_under_10_percent_faults_ends_complete(
         {"id": f"C{n:06d}", "name": f"Customer {n}", "number": f"N{n:06d}"} for n in range(20_000)
     ]
     config = _setup(tmp_path, org.url, rows)
-    set_faults(
-        org,
-        error_rate=0.10,
-        error_statuses=[500, 503, 429],
-        retry_after_seconds=0,
-        drop_rate=0.01,
-        timeout_rate=0.005,
-        timeout_seconds=3,
-        seed=3,
-    )
+    set_faults(org, **TEN_PERCENT_FAULTS)
     retries = until_settled(config, run(config))
     set_faults(org, error_rate=0.0, drop_rate=0.0, timeout_rate=0.0)
     numbers = _accounts(org)
