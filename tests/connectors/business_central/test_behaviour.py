@@ -12,6 +12,7 @@ import pytest
 
 from isthmus.connectors.base import WriteOp
 from isthmus.connectors.business_central import BusinessCentralConnector, from_config
+from isthmus.connectors.business_central.seen import SeenCache
 from isthmus.errors import AuthError, ConfigError, RateLimitedError
 from tests.connectors.business_central.conftest import all_customers, options, sandbox_with
 from tests.sandbox.business_central.conftest import Sandbox
@@ -307,3 +308,24 @@ def test_a_second_customer_with_the_same_number_is_refused(connect: Connect) -> 
         )
 
     run(connect(), scenario)
+
+
+def test_updates_on_records_not_read_yet_fetch_their_etags_in_one_call(roomy: Sandbox) -> None:
+    async def scenario(connector: BusinessCentralConnector) -> None:
+        ids = [c["id"] for c in all_customers(roomy)] + [
+            r.id or ""
+            for r in await connector.write(
+                "customers",
+                [WriteOp(f"n{n}", "create", {"displayName": f"Cold {n}"}) for n in range(30)],
+            )
+        ]
+        connector.seen = SeenCache()  # a connector that has read none of them
+        connector.reader.seen = connector.writer.seen = connector.seen
+        before = connector.client.calls
+        edits = [WriteOp(f"e{i}", "update", {"city": "Metz"}, id=i) for i in ids]
+        results = await connector.write("customers", edits)
+        assert all(r.outcome == "updated" for r in results), results
+        assert connector.client.calls - before == 2, "one $batch of reads, one of writes"
+
+    run(from_config("erp", options(roomy)), scenario)
+    assert {c["city"] for c in all_customers(roomy)} == {"Metz"}

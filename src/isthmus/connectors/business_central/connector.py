@@ -72,7 +72,7 @@ class BusinessCentralConnector:
         self.overlap = overlap
         self.seen = SeenCache()
         self.reader = Reader(client, self.seen, expand=dict(LINES))
-        self.writer = Writer(client, self.seen)
+        self.writer = Writer(client, self.seen, self.reader)
         self.subscriptions = Subscriptions(client, subscriptions) if subscriptions else None
         self._metadata: dict[str, Properties] | None = None
         self._described: dict[str, ObjectDescription] = {}

@@ -33,7 +33,7 @@ from isthmus.connectors.business_central.client import (
     retry_after,
 )
 from isthmus.connectors.business_central.errors import record_error
-from isthmus.connectors.business_central.reads import parse_stamp, to_native
+from isthmus.connectors.business_central.reads import Reader, is_guid, parse_stamp, to_native
 from isthmus.connectors.business_central.seen import SeenCache
 from isthmus.errors import RecordError
 
@@ -64,17 +64,22 @@ class Outcome:
 
 
 class Writer:
-    def __init__(self, client: BusinessCentralClient, seen: SeenCache) -> None:
+    def __init__(self, client: BusinessCentralClient, seen: SeenCache, reader: Reader) -> None:
         self.client = client
         self.seen = seen
+        self.reader = reader
 
     async def write(
         self, set_name: str, ops: Sequence[WriteOp], key_field: str | None
     ) -> list[WriteResult]:
         company = await self.client.company_url()
-        for op in ops:
-            if op.kind == "update" and op.id and self.seen.get(set_name, op.id) is None:
-                await self._read_one(company, set_name, op.id)
+        unseen = [
+            op.id
+            for op in ops
+            if op.kind == "update" and op.id and self.seen.get(set_name, op.id) is None
+        ]
+        if unseen:  # their ETags, read together (the reader remembers them)
+            await self.reader.where_in(set_name, "id", [i for i in unseen if is_guid(i)])
         requests = [self._request(company, set_name, op, key_field) for op in ops]
         if len(ops) == 1:
             outcomes = [await self._single(*requests[0], what=f"{ops[0].kind} {set_name}")]
