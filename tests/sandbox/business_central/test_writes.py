@@ -237,3 +237,19 @@ def test_price_list_is_chosen_by_currency_and_quantity(sandbox: Sandbox) -> None
     assert [ln["unitPrice"] for ln in lines] == [euro[1]["unitPrice"], euro[10]["unitPrice"]]
     assert [ln["discountPercent"] for ln in lines] == [0, euro[10]["lineDiscountPercent"]]
     assert euro[1]["unitPrice"] != item["unitPrice"]
+
+
+def test_a_customer_number_is_unique_and_freed_when_it_changes(sandbox: Sandbox) -> None:
+    customers = f"{sandbox.company}/customers"
+    first = sandbox.http.post(customers, json={"displayName": "A", "number": "K-1"}).json()
+    again = sandbox.http.post(customers, json={"displayName": "B", "number": "K-1"})
+    assert again.status_code == 400
+    assert again.json()["error"]["code"] == "Internal_EntityWithSameKeyExists"
+    sandbox.http.patch(
+        f"{customers}({first['id']})", json={"number": "K-2"}, headers={"If-Match": "*"}
+    ).raise_for_status()
+    assert (
+        sandbox.http.post(customers, json={"displayName": "C", "number": "K-1"}).status_code == 201
+    )
+    taken = sandbox.http.post(customers, json={"displayName": "D", "number": "K-2"})
+    assert taken.status_code == 400

@@ -164,7 +164,7 @@ class BusinessCentralApi:
             record = dict.fromkeys(field_names(spec))
             record.update(body, id=body.get("id") or new_id())
             number = record.get("number")
-            if number and any(r.get("number") == number for r in self._rows(company, set_name)):
+            if number and self.store.has_number(company, set_name, str(number)):
                 # BC's primary key of master data is the number: a second one is refused.
                 raise ApiError(
                     400,

@@ -39,6 +39,30 @@ class NotFoundError(KeyError):
     """No record with this id in this entity set."""
 
 
+class NumberIndex:
+    """Which records hold each number. It remembers each record's number itself, because
+    a PATCH changes the stored record in place before ``put`` sees it."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, set[str]] = {}
+        self._number_of: dict[str, str] = {}
+
+    def put(self, record: Record) -> None:
+        self.remove(record["id"])
+        if record.get("number"):
+            number = str(record["number"])
+            self._ids.setdefault(number, set()).add(record["id"])
+            self._number_of[record["id"]] = number
+
+    def remove(self, record_id: str) -> None:
+        old = self._number_of.pop(record_id, None)
+        if old is not None:
+            self._ids[old].discard(record_id)
+
+    def has(self, number: str) -> bool:
+        return bool(self._ids.get(number))
+
+
 class CompanyStore:
     """Tables of every company, number series, and change listeners."""
 
@@ -48,6 +72,9 @@ class CompanyStore:
         self.tables: dict[str, dict[str, dict[str, Record]]] = {}
         self.series: dict[str, int] = {}
         self.listeners: list[ChangeListener] = []
+        # number -> record ids, per (company, set), built on first use and kept by put and
+        # delete: a look-up by number (BC's key of master data) without scanning a table.
+        self._numbers: dict[tuple[str, str], NumberIndex] = {}
         self._db_path = db_path
         #: Off while seeding, so thousands of generated records cost one write, not one each.
         self.autosave = True
@@ -69,6 +96,19 @@ class CompanyStore:
     def table(self, company_id: str, set_name: str) -> dict[str, Record]:
         return self.tables.setdefault(company_id, {}).setdefault(set_name, {})
 
+    def has_number(self, company_id: str, set_name: str, number: str) -> bool:
+        with self.lock:
+            return self._number_index(company_id, set_name).has(number)
+
+    def _number_index(self, company_id: str, set_name: str) -> NumberIndex:
+        index = self._numbers.get((company_id, set_name))
+        if index is None:
+            index = NumberIndex()
+            for record in self.table(company_id, set_name).values():
+                index.put(record)
+            self._numbers[(company_id, set_name)] = index
+        return index
+
     def lines_of(self, company_id: str, lines_set: str, document_id: str) -> list[Record]:
         rows = [r for r in self.rows(company_id, lines_set) if r["documentId"] == document_id]
         return sorted(rows, key=lambda r: r["sequence"])
@@ -82,6 +122,8 @@ class CompanyStore:
             record.setdefault("id", new_id())
             record["lastModifiedDateTime"] = now_iso()
             self.table(company_id, set_name)[record["id"]] = record
+            if (company_id, set_name) in self._numbers:
+                self._numbers[(company_id, set_name)].put(record)
             self._changed(company_id, set_name, record, change)
             return record
 
@@ -89,6 +131,8 @@ class CompanyStore:
         with self.lock:
             record = self.get(company_id, set_name, record_id)
             del self.table(company_id, set_name)[record_id.lower()]
+            if (company_id, set_name) in self._numbers:
+                self._numbers[(company_id, set_name)].remove(record_id.lower())
             self._changed(company_id, set_name, record, "deleted")
 
     def next_number(self, prefix: str) -> str:
@@ -111,6 +155,7 @@ class CompanyStore:
     def restore(self, state: tuple[dict[str, Any], dict[str, int]]) -> None:
         with self.lock:
             self.tables, self.series = copy.deepcopy(state[0]), dict(state[1])
+            self._numbers.clear()
             self.save()
 
     def save(self) -> None:
@@ -141,6 +186,7 @@ class CompanyStore:
                         if record.get(name) is not None:
                             record[name] = Decimal(str(record[name]))
         self.tables = state["tables"]
+        self._numbers.clear()
 
     @property
     def loaded(self) -> bool:
