@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import yaml
+from tests.sandbox.business_central.conftest import token_for
 
 from isthmus.connectors.business_central import BusinessCentralConnector
 from isthmus.connectors.salesforce import SalesforceConnector
@@ -59,19 +60,6 @@ class Figure:
             f"| {self.what}, {self.rows:,} accounts | {self.seconds:.1f} s | "
             f"{self.rate:,.0f} records/s | {per_thousand:,.1f} API calls / 1,000 records |"
         )
-
-
-def _bc_token(url: str) -> str:
-    answer = httpx.post(
-        f"{url}/{BC.tenant}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": BC.client_id,
-            "client_secret": BC.client_secret,
-        },
-    )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
 
 
 def engine_load(rows: int) -> Figure:
@@ -152,7 +140,7 @@ def ceiling(rows: int) -> Figure:
     with running_server(with_faults(app)) as url:
         company = f"companies({app.state.company_id})"
         api = f"{url}/v2.0/{BC.tenant}/{BC.environment}/api/v2.0"
-        headers = {"Authorization": f"Bearer {_bc_token(url)}"}
+        headers = {"Authorization": f"Bearer {token_for(url, BC)}"}
         with httpx.Client(headers=headers, timeout=60) as http:
             started = time.perf_counter()
             calls = 0
@@ -191,7 +179,7 @@ def naive(rows: int) -> Figure:
         calls = 0
         with (
             httpx.Client(headers={"Authorization": f"Bearer {sf_token}"}, timeout=60) as sf,
-            httpx.Client(headers={"Authorization": f"Bearer {_bc_token(bc_url)}"}) as bc,
+            httpx.Client(headers={"Authorization": f"Bearer {token_for(bc_url, BC)}"}) as bc,
         ):
             answer = sf.get(
                 f"{sf_url}/services/data/v59.0/query",
